@@ -1,0 +1,5 @@
+"""``python -m chipwar``: the same as the ``chipwar`` command."""
+
+from .cli import main
+
+main()

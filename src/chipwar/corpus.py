@@ -1,0 +1,106 @@
+"""Where things live in a corpus checkout, and reading them document by document.
+
+A corpus root holds ``corpus/<doc_id>.txt`` + ``corpus/<doc_id>.json``, ``schema/`` and
+``annotations/<set>/<doc_id>.json``. Nothing here loads the whole corpus at once: callers
+iterate, so memory stays flat as the corpus grows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .storage import read_json
+
+
+class CorpusNotFound(Exception):
+    """No corpus root (a folder with ``corpus/`` and ``schema/``) at or above a path."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The files of one corpus checkout."""
+
+    root: Path
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def schema_dir(self) -> Path:
+        return self.root / "schema"
+
+    @property
+    def annotations_dir(self) -> Path:
+        return self.root / "annotations"
+
+    def text_path(self, doc_id: str) -> Path:
+        return self.corpus_dir / f"{doc_id}.txt"
+
+    def metadata_path(self, doc_id: str) -> Path:
+        return self.corpus_dir / f"{doc_id}.json"
+
+    def annotation_path(self, set_name: str, doc_id: str) -> Path:
+        return self.annotations_dir / set_name / f"{doc_id}.json"
+
+    def rel(self, path: Path) -> str:
+        """A path as shown to people: relative to the root when inside it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def doc_ids(self) -> list[str]:
+        """Every document id that has a text or a metadata file, sorted."""
+        return sorted(_stems(self.corpus_dir, (".txt", ".json")))
+
+    def set_names(self) -> list[str]:
+        """Annotation sets: the folders under ``annotations/``, sorted."""
+        if not self.annotations_dir.is_dir():
+            return []
+        return sorted(e.name for e in os.scandir(self.annotations_dir) if e.is_dir() and not e.name.startswith("."))
+
+    def annotated_doc_ids(self, set_name: str) -> list[str]:
+        """Document ids with an annotation file in a set, sorted."""
+        return sorted(_stems(self.annotations_dir / set_name, (".json",)))
+
+    def read_text(self, doc_id: str) -> str:
+        """A document's text exactly as stored (no newline translation)."""
+        return self.text_path(doc_id).read_bytes().decode("utf-8")
+
+    def read_metadata(self, doc_id: str) -> dict[str, Any]:
+        return read_json(self.metadata_path(doc_id))
+
+    def read_annotations(self, set_name: str, doc_id: str) -> dict[str, Any]:
+        return read_json(self.annotation_path(set_name, doc_id))
+
+    def iter_documents(self) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(doc_id, metadata, text) for every document, one at a time."""
+        for doc_id in self.doc_ids():
+            yield doc_id, self.read_metadata(doc_id), self.read_text(doc_id)
+
+
+def _stems(folder: Path, suffixes: tuple[str, ...]) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    out = set()
+    for entry in os.scandir(folder):
+        stem, dot, ext = entry.name.rpartition(".")
+        if dot and "." + ext in suffixes and not entry.name.startswith(".") and entry.is_file():
+            out.add(stem)
+    return out
+
+
+def find_corpus(path: Path) -> Corpus:
+    """The corpus containing ``path``: the nearest folder at or above it with ``corpus/`` and ``schema/``."""
+    start = path.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "corpus").is_dir() and (candidate / "schema").is_dir():
+            return Corpus(candidate)
+    raise CorpusNotFound(
+        f"{path}: not inside a chipwar corpus (no folder with corpus/ and schema/ at or above it); "
+        "run the command from a clone of the chipwar repository or pass its path"
+    )

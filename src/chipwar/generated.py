@@ -1,0 +1,112 @@
+"""Generated blocks inside Markdown files, so label tables and figures have one source.
+
+A block is written between two markers on their own lines::
+
+    <!-- BEGIN GENERATED: labels EntityLabel -->
+    ...filled in by `chipwar generate`...
+    <!-- END GENERATED -->
+
+The word after ``GENERATED:`` names a renderer (``labels`` renders a ``$defs`` label set
+from ``schema/``); the rest are its arguments. ``chipwar validate`` reports every block
+whose content differs from what its renderer gives now.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from .corpus import Corpus
+from .report import Problem
+from .schema import Schemas
+from .storage import write_text_atomic
+
+Renderer = Callable[[Corpus, Schemas, list[str]], str]
+
+_BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- END GENERATED -->)", re.S)
+
+
+def render_labels(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+    """A Markdown table of one label set: label, definition and any ``x-`` mapping columns."""
+    (def_name,) = args
+    labels = schemas.label_set(def_name)
+    extra_cols = sorted({k for label in labels for k in label.extra if k != "x-extension"})
+    header = ["label", "definition", *[c.removeprefix("x-") for c in extra_cols]]
+    rows = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
+    for label in labels:
+        name = f"`{label.name}`" + (" (extension)" if label.extra.get("x-extension") else "")
+        cells = [name, label.definition.replace("|", "\\|"), *[_cell(label.extra.get(c)) for c in extra_cols]]
+        rows.append(f"| {' | '.join(cells)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _cell(value: object) -> str:
+    return "—" if value is None else f"`{value}`"
+
+
+RENDERERS: dict[str, Renderer] = {"labels": render_labels}
+
+
+def register(kind: str, renderer: Renderer) -> None:
+    """Add a renderer (used by modules whose figures come from the data)."""
+    RENDERERS[kind] = renderer
+
+
+def generated_files(corpus: Corpus) -> list[Path]:
+    """Markdown files that may hold generated blocks: top level, ``schema/``, ``annotations/``."""
+    out: list[Path] = []
+    for folder in (corpus.root, corpus.schema_dir, corpus.annotations_dir):
+        if folder.is_dir():
+            out.extend(p for p in sorted(folder.glob("*.md")) if "<!-- BEGIN GENERATED:" in p.read_text("utf-8"))
+    return out
+
+
+def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple[str, list[Problem]]:
+    problems: list[Problem] = []
+
+    def fill(m: re.Match[str]) -> str:
+        kind, *args = m["spec"].split()
+        renderer = RENDERERS.get(kind)
+        if renderer is None:
+            problems.append(Problem("generated_unknown", f"unknown generated block {kind!r}", rel,
+                                    expected=f"one of {', '.join(sorted(RENDERERS))}", found=repr(kind)))
+            return m[0]
+        try:
+            body = renderer(corpus, schemas, args)
+        except (KeyError, ValueError) as exc:
+            problems.append(Problem("generated_unknown", f"cannot render {m['spec']!r}: {exc}", rel))
+            return m[0]
+        return m[1] + body + m[4]
+
+    return _BLOCK.sub(fill, text), problems
+
+
+def check_generated(corpus: Corpus, schemas: Schemas) -> list[Problem]:
+    """A problem for each file whose generated blocks are out of date."""
+    problems: list[Problem] = []
+    for path in generated_files(corpus):
+        rel = corpus.rel(path)
+        text = path.read_text("utf-8")
+        new, errs = _render_file(corpus, schemas, text, rel)
+        problems.extend(errs)
+        if new != text:
+            stale = [m["spec"] for m, n in zip(_BLOCK.finditer(text), _BLOCK.finditer(new)) if m[0] != n[0]]
+            problems.append(Problem("generated_stale", f"generated blocks are out of date: {', '.join(stale)}", rel,
+                                    expected="blocks equal to what schema/ and the data give now", found="older content",
+                                    hint="run `chipwar generate` and commit the result"))
+    return problems
+
+
+def update_generated(corpus: Corpus, schemas: Schemas) -> tuple[list[Path], list[Problem]]:
+    """Rewrite stale generated blocks; return the files changed and any problems."""
+    changed: list[Path] = []
+    problems: list[Problem] = []
+    for path in generated_files(corpus):
+        text = path.read_text("utf-8")
+        new, errs = _render_file(corpus, schemas, text, corpus.rel(path))
+        problems.extend(errs)
+        if new != text and not errs:
+            write_text_atomic(path, new)
+            changed.append(path)
+    return changed, problems

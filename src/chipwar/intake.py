@@ -1,0 +1,115 @@
+"""Bringing a received article into the corpus, exactly once.
+
+The stored text is the received bytes decoded as UTF-8; only a BOM, CR/CRLF line ends and
+non-NFC sequences are normalised, and each normalisation is recorded in the metadata. Facts
+that are not known are stored as null with a note, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .corpus import Corpus
+from .schema import load_schemas
+from .storage import dumps_json, sha256_text, write_bytes_atomic, write_text_atomic
+
+
+class IntakeError(Exception):
+    """The received file cannot be taken in as given."""
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """What is known about a received article. ``None`` means unknown."""
+
+    received: Path
+    doc_id: str
+    url: str | None
+    publisher: str | None
+    published: str | None
+    title: str | None
+    title_source: str
+    language: str
+    genre: str | None
+    rights_statement: str
+    license: str | None = None
+    redistributable: bool = False
+    authors: list[str] | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+    intake_date: str = field(default_factory=lambda: date.today().isoformat())
+
+
+def split_for(doc_id: str) -> str:
+    """Stable split from the document id alone: 80% train, 10% validation, 10% test.
+
+    It depends on nothing else, so a document never changes split between versions.
+    """
+    bucket = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 10
+    return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
+
+
+def normalise(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """Decode received bytes and apply the only normalisations allowed, recording each."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"{name}: not UTF-8 at byte {exc.start}; convert it to UTF-8 first (e.g. iconv) and record the source encoding in a note") from None
+    steps = []
+    if text.startswith("\ufeff"):
+        text, steps = text[1:], steps + ["bom_removed"]
+    if "\r" in text:
+        text, steps = text.replace("\r\n", "\n").replace("\r", "\n"), steps + ["crlf_to_lf"]
+    if not unicodedata.is_normalized("NFC", text):
+        text, steps = unicodedata.normalize("NFC", text), steps + ["nfc"]
+    return text, steps
+
+
+def build_metadata(req: IntakeRequest, text: str, steps: list[str]) -> dict[str, Any]:
+    """Metadata in schema field order."""
+    return {
+        "doc_id": req.doc_id,
+        "title": {"text": req.title, "source": req.title_source},
+        "publisher": req.publisher,
+        "url": req.url,
+        "published": req.published,
+        "authors": req.authors,
+        "language": req.language,
+        "genre": req.genre,
+        "rights": {"statement": req.rights_statement, "license": req.license, "redistributable": req.redistributable},
+        "intake": {
+            "received_file": req.received.name,
+            "intake_date": req.intake_date,
+            "text_sha256": sha256_text(text),
+            "length_codepoints": len(text),
+            "normalised": steps,
+        },
+        "split": split_for(req.doc_id),
+        "notes": dict(req.notes),
+    }
+
+
+def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
+    """Write ``corpus/<doc_id>.txt`` and ``.json``; refuse to replace an existing document."""
+    txt, meta_path = corpus.text_path(req.doc_id), corpus.metadata_path(req.doc_id)
+    if txt.exists() or meta_path.exists():
+        raise IntakeError(f"{corpus.rel(txt)}: document {req.doc_id!r} already exists; texts are immutable, "
+                          "so pick another doc id, or correct the text with `chipwar reanchor`")
+    try:
+        raw = req.received.read_bytes()
+    except OSError as exc:
+        raise IntakeError(f"{req.received}: cannot read the received file: {exc.strerror}") from None
+    text, steps = normalise(raw, str(req.received))
+    meta = build_metadata(req, text, steps)
+    errors = [f"{'/'.join(map(str, e.instance_path)) or '(top)'}: {e.message}"
+              for e in load_schemas(corpus.schema_dir).document_validator.iter_errors(meta)]
+    if errors:
+        raise IntakeError(f"{req.received}: metadata would not validate, nothing written:\n  " + "\n  ".join(errors))
+    meta_bytes = dumps_json(meta)
+    write_text_atomic(txt, text)
+    write_bytes_atomic(meta_path, meta_bytes)
+    return meta

@@ -1,0 +1,306 @@
+"""``chipwar validate``: every check of the corpus in one pass, every problem collected.
+
+Checks, per document: the text is UTF-8, NFC, without CR or BOM, and its SHA-256 and
+length equal the metadata; the metadata follows ``schema/document.schema.json``. Per
+annotation file: JSON Schema (closed label sets included); the file's document exists and
+its text SHA-256 matches (else the file is *stale*); for every span
+``0 <= start < end <= len(text)``, ``text[start:end] == span["text"]`` and no white space
+at the edges; ids are ``<doc_id>:<local>`` and unique (hence unique corpus-wide within a
+set); every canonical-entity reference resolves. Finally generated files are up to date.
+
+Work goes document by document and nothing is written, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Any, Callable
+
+from .corpus import Corpus
+from .generated import check_generated
+from .model import LAYERS, referenced_ids
+from .report import Problem, Report, pointer, short
+from .schema import Schemas, load_schemas
+from .storage import loads_json, sha256_text
+
+Progress = Callable[[int, int], None]
+
+
+def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress | None = None) -> Report:
+    """Check the corpus (or, with ``only``, the documents and sets a path points at).
+
+    Raises :class:`chipwar.schema.SchemaError` when ``schema/`` itself is unusable.
+    """
+    schemas = load_schemas(corpus.schema_dir)
+    doc_ids, set_names, whole = _scope(corpus, only)
+    report = Report()
+    all_docs = set(corpus.doc_ids())
+    for set_name in set_names:
+        for orphan in sorted(set(corpus.annotated_doc_ids(set_name)) - all_docs):
+            if orphan in doc_ids or whole:
+                path = corpus.annotation_path(set_name, orphan)
+                report.add(Problem(
+                    "missing_document", f"annotation file has no document {orphan!r} in corpus/",
+                    corpus.rel(path), orphan, expected=f"corpus/{orphan}.txt and corpus/{orphan}.json", found="neither",
+                    hint="add the document with `chipwar intake`, or move the annotation file to the right document id",
+                ))
+    for n, doc_id in enumerate(doc_ids, 1):
+        text, sha = _check_document(corpus, schemas, doc_id, report)
+        for set_name in set_names:
+            path = corpus.annotation_path(set_name, doc_id)
+            if path.is_file():
+                report.count("annotation_files")
+                _check_annotation_file(corpus, schemas, path, doc_id, text, sha, report)
+        if progress:
+            progress(n, len(doc_ids))
+    if whole:
+        report.extend(check_generated(corpus, schemas))
+    return report
+
+
+def _scope(corpus: Corpus, only: Path | None) -> tuple[list[str], list[str], bool]:
+    """Documents and sets to check, and whether that is the whole corpus."""
+    doc_ids, set_names = corpus.doc_ids(), corpus.set_names()
+    if only is None or only.resolve() == corpus.root:
+        return doc_ids, set_names, True
+    rel = only.resolve().relative_to(corpus.root).parts
+    if rel[:1] == ("corpus",) and len(rel) == 2:
+        return [Path(rel[1]).stem], set_names, False
+    if rel[:1] == ("annotations",) and len(rel) >= 2:
+        sets = [rel[1]]
+        return ([Path(rel[2]).stem] if len(rel) == 3 else doc_ids), sets, False
+    return doc_ids, set_names, True
+
+
+def _check_document(corpus: Corpus, schemas: Schemas, doc_id: str, report: Report) -> tuple[str | None, str | None]:
+    """Check a document's text and metadata; return its text and SHA-256 when usable."""
+    report.count("documents")
+    text_path, meta_path = corpus.text_path(doc_id), corpus.metadata_path(doc_id)
+    text_rel, meta_rel = corpus.rel(text_path), corpus.rel(meta_path)
+    text = sha = None
+    if not text_path.is_file():
+        report.add(Problem("missing_text", "metadata has no text file beside it", meta_rel, doc_id,
+                           expected=text_rel, found="no such file", hint="restore the text (git checkout) or remove the metadata"))
+    else:
+        raw = text_path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.add(Problem("text_not_utf8", f"text is not UTF-8 at byte {exc.start}", text_rel, doc_id,
+                               expected="UTF-8", found=repr(raw[exc.start:exc.start + 8]),
+                               hint="re-run intake on the received file; intake decodes and records the encoding"))
+        if text is not None:
+            sha = sha256_text(text)
+            _check_text_form(text, text_rel, doc_id, report)
+    if not meta_path.is_file():
+        report.add(Problem("missing_metadata", "text has no metadata file beside it", text_rel, doc_id,
+                           expected=meta_rel, found="no such file", hint="create it with `chipwar intake`"))
+        return text, sha
+    meta = _parse_json(meta_path, meta_rel, doc_id, report)
+    if meta is None:
+        return text, sha
+    report.extend(_schema_problems(schemas, schemas.document_validator, meta, meta_rel, doc_id))
+    if isinstance(meta, dict):
+        if meta.get("doc_id") != doc_id:
+            report.add(Problem("doc_id_mismatch", "metadata doc_id differs from the file name", meta_rel, doc_id,
+                               pointer=pointer("doc_id"), expected=repr(doc_id), found=short(meta.get("doc_id")),
+                               hint="the file name stem is the document id; make them equal"))
+        intake = meta.get("intake") if isinstance(meta.get("intake"), dict) else {}
+        if sha is not None and intake.get("text_sha256") not in (None, sha):
+            report.add(Problem("text_sha256_mismatch", "text differs from the one recorded at intake", text_rel, doc_id,
+                               pointer=pointer("intake", "text_sha256"), expected=intake.get("text_sha256"), found=sha,
+                               hint=f"texts are immutable: restore it (git checkout -- {text_rel}), or re-anchor the annotations to a corrected text"))
+        if text is not None and isinstance(intake.get("length_codepoints"), int) and intake["length_codepoints"] != len(text):
+            report.add(Problem("text_length_mismatch", "text length differs from the one recorded at intake", meta_rel, doc_id,
+                               pointer=pointer("intake", "length_codepoints"), expected=str(intake["length_codepoints"]), found=str(len(text))))
+    return text, sha
+
+
+def _check_text_form(text: str, rel: str, doc_id: str, report: Report) -> None:
+    if text.startswith("\ufeff"):
+        report.add(Problem("text_has_bom", "text starts with a byte-order mark", rel, doc_id, expected="no BOM", found="U+FEFF at 0",
+                           hint="intake removes a BOM once and records it; re-run `chipwar intake` on the received file"))
+    cr = text.find("\r")
+    if cr >= 0:
+        line = text.count("\n", 0, cr) + 1
+        report.add(Problem("text_has_cr", f"text has a carriage return (line {line}, code point {cr})", rel, doc_id,
+                           expected="LF line ends", found="CR" + ("LF" if text[cr + 1:cr + 2] == "\n" else ""),
+                           hint="intake turns CRLF into LF once and records it; re-run `chipwar intake` on the received file"))
+    if not unicodedata.is_normalized("NFC", text):
+        at = next(i for i, ch in enumerate(text) if unicodedata.normalize("NFC", text[i:i + 2]) != text[i:i + 2])
+        report.add(Problem("text_not_nfc", f"text is not in Unicode NFC (first at code point {at})", rel, doc_id,
+                           expected="NFC", found=short(text[at:at + 2]), hint="intake normalises to NFC once and records it"))
+
+
+def _parse_json(path: Path, rel: str, doc_id: str, report: Report) -> Any:
+    try:
+        return loads_json(path.read_bytes())
+    except ValueError as exc:
+        report.add(Problem("json_malformed", f"not valid JSON: {exc}", rel, doc_id,
+                           hint="fix the syntax at the position given (or restore the file with git checkout)"))
+        return None
+
+
+_CODES = {"additionalProperties": "unknown_field", "required": "missing_field", "type": "wrong_type",
+          "pattern": "bad_format", "format": "bad_format", "const": "wrong_value"}
+
+
+def _schema_problems(schemas: Schemas, validator: Any, obj: Any, rel: str, doc_id: str) -> list[Problem]:
+    """JSON Schema errors as problems; label-set errors say which labels are allowed."""
+    if validator.is_valid(obj):
+        return []
+    out = []
+    for err in validator.iter_errors(obj):
+        path = list(err.instance_path)
+        kind = err.kind.name
+        code, expected, found = _CODES.get(kind, "schema_violation"), None, short(err.instance)
+        schema_path = list(err.schema_path)
+        if kind == "oneOf" and len(schema_path) >= 2 and schema_path[-3:-2] == ["$defs"] and schemas.is_label_set(schema_path[-2]):
+            code, expected = "unknown_label", f"one of {', '.join(schemas.label_names(schema_path[-2]))} ({schema_path[-2]})"
+        elif kind == "oneOf" and isinstance(err.instance, str):
+            nested = [p for p in _label_set_under(schemas, schema_path)]
+            if nested:
+                code, expected = "unknown_label", f"null or one of {', '.join(schemas.label_names(nested[0]))} ({nested[0]})"
+        if kind == "additionalProperties":
+            path, found = path + [err.kind.unexpected[0]], ", ".join(map(repr, err.kind.unexpected))
+            expected = "only the fields the schema defines"
+        elif kind == "required":
+            path, found, expected = path + [err.kind.property], "nothing", f"field {err.kind.property!r}"
+        out.append(Problem(code, err.message, rel, doc_id, _annotation_id(obj, path), pointer(*path), expected, found,
+                           hint="see schema/ for the allowed fields and labels"))
+    return out
+
+
+def _label_set_under(schemas: Schemas, schema_path: list) -> list[str]:
+    """Label sets reachable from a ``oneOf`` of null-or-label (e.g. org_type)."""
+    node: Any = schemas.annotations
+    for part in schema_path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+    if not isinstance(node, list):
+        return []
+    refs = [o.get("$ref", "") for o in node if isinstance(o, dict)]
+    return [r.rsplit("/", 1)[1] for r in refs if r.startswith("#/$defs/") and schemas.is_label_set(r.rsplit("/", 1)[1])]
+
+
+def _annotation_id(obj: Any, path: list) -> str | None:
+    """The id of the annotation a JSON path points into, if any."""
+    if len(path) >= 2 and path[0] in LAYERS and isinstance(path[1], int) and isinstance(obj, dict):
+        items = obj.get(path[0])
+        if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            value = items[path[1]].get("id")
+            return value if isinstance(value, str) else None
+    if len(path) >= 2 and path[0] == "canonical_entities" and isinstance(path[1], int) and isinstance(obj, dict):
+        items = obj.get("canonical_entities")
+        if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            return items[path[1]].get("id")
+    return None
+
+
+def _check_annotation_file(corpus: Corpus, schemas: Schemas, path: Path, doc_id: str,
+                           text: str | None, sha: str | None, report: Report) -> None:
+    rel = corpus.rel(path)
+    data = _parse_json(path, rel, doc_id, report)
+    if data is None:
+        return
+    report.extend(_schema_problems(schemas, schemas.annotations_validator, data, rel, doc_id))
+    if not isinstance(data, dict):
+        return
+    if data.get("doc_id") != doc_id:
+        report.add(Problem("doc_id_mismatch", "annotation file's doc_id differs from its file name", rel, doc_id, pointer=pointer("doc_id"),
+                           expected=repr(doc_id), found=short(data.get("doc_id")), hint="the file name stem is the document id; make them equal"))
+    if text is None:
+        return
+    if data.get("text_sha256") != sha:
+        report.add(Problem("stale_annotations", "annotations were made against a different text than the document has now", rel, doc_id,
+                           pointer=pointer("text_sha256"), expected=sha, found=short(data.get("text_sha256")),
+                           hint="restore the document's text, or re-anchor these annotations onto the new text and update text_sha256"))
+        return
+    canonical = _check_canonical(data, rel, doc_id, report)
+    _check_spans(data, text, rel, doc_id, canonical, report)
+
+
+def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[str]:
+    seen: set[str] = set()
+    for i, ent in enumerate(data.get("canonical_entities") or ()):
+        cid = ent.get("id") if isinstance(ent, dict) else None
+        if not isinstance(cid, str):
+            continue
+        if cid in seen:
+            report.add(Problem("duplicate_id", f"canonical entity {cid!r} is defined twice", rel, doc_id, cid,
+                               pointer("canonical_entities", i, "id"), expected="unique canonical ids", found=repr(cid)))
+        seen.add(cid)
+    return seen
+
+
+def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[str], report: Report) -> None:
+    n = len(text)
+    prefix = doc_id + ":"
+    seen: dict[str, str] = {}
+    for layer in LAYERS:
+        spans = data.get(layer)
+        if not isinstance(spans, list):
+            continue
+        report.count(layer, len(spans))
+        for i, span in enumerate(spans):
+            if not isinstance(span, dict):
+                continue
+            sid, start, end, surface = span.get("id"), span.get("start"), span.get("end"), span.get("text")
+            sid = sid if isinstance(sid, str) else None
+            if sid is not None:
+                if sid in seen:
+                    report.add(Problem("duplicate_id", f"id {sid!r} is used twice (first in {seen[sid]})", rel, doc_id, sid,
+                                       pointer(layer, i, "id"), expected="ids unique across the corpus", found=repr(sid),
+                                       hint="give the later annotation a new local id"))
+                else:
+                    seen[sid] = f"{layer}"
+                if not sid.startswith(prefix):
+                    report.add(Problem("id_prefix_mismatch", "annotation id does not start with its document id", rel, doc_id, sid,
+                                       pointer(layer, i, "id"), expected=repr(prefix + "…"), found=repr(sid),
+                                       hint="ids are '<doc_id>:<local>', which keeps them unique across the corpus"))
+            if type(start) is int and type(end) is int and start >= 0:
+                _check_offsets(layer, i, sid, start, end, surface, text, n, rel, doc_id, report)
+            for field, ref in referenced_ids(layer, span):
+                if isinstance(ref, str) and ref not in canonical:
+                    report.add(Problem("dangling_reference", f"{field} refers to canonical entity {ref!r}, which this file does not define",
+                                       rel, doc_id, sid, pointer(layer, i, field), expected="an id from canonical_entities", found=repr(ref),
+                                       hint="add the entity to canonical_entities or fix the id"))
+
+
+def _check_offsets(layer: str, i: int, sid: str | None, start: int, end: int, surface: Any, text: str, n: int,
+                   rel: str, doc_id: str, report: Report) -> None:
+    if end <= start:
+        report.add(Problem("offset_order", "span ends before or where it starts", rel, doc_id, sid, pointer(layer, i, "end"),
+                           expected=f"end > start ({start})", found=str(end)))
+        return
+    if end > n:
+        report.add(Problem("offset_out_of_range", "span ends past the end of the text", rel, doc_id, sid, pointer(layer, i, "end"),
+                           expected=f"end <= {n} (text length in code points)", found=str(end)))
+        return
+    if not isinstance(surface, str):
+        return
+    actual = text[start:end]
+    if actual != surface:
+        at = _nearest(text, surface, start)
+        report.add(Problem("offset_text_mismatch", "text[start:end] differs from the span's text", rel, doc_id, sid,
+                           pointer(layer, i, "start"), expected=short(surface), found=short(actual),
+                           hint=(f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
+                                 else "the span text does not occur in the document; fix text or offsets")))
+    elif surface[:1].isspace() or surface[-1:].isspace():
+        report.add(Problem("span_whitespace_edge", "span starts or ends with white space", rel, doc_id, sid, pointer(layer, i, "text"),
+                           expected="no white space at span edges", found=short(surface), hint="trim the span and its offsets"))
+
+
+def _nearest(text: str, needle: str, near: int) -> int | None:
+    """Offset of the occurrence of ``needle`` closest to ``near``, to suggest a fix."""
+    if not needle:
+        return None
+    best, pos = None, text.find(needle)
+    while pos >= 0:
+        if best is None or abs(pos - near) < abs(best - near):
+            best = pos
+        pos = text.find(needle, pos + 1)
+    return best
