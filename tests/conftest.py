@@ -35,3 +35,51 @@ def run_chipwar(*args: str, cwd: Path | None = None, env: dict | None = None) ->
     """Run the real command line, as a user would."""
     return subprocess.run([*CHIPWAR, *args], cwd=cwd or REPO, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=600)
+
+
+def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurrence: int = 0, **attrs: object) -> dict:
+    """A span dict for the ``occurrence``-th appearance of ``surface`` in ``text``."""
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(surface, start + 1)
+    return {"id": f"{doc_id}:{local}", "start": start, "end": start + len(surface), "text": surface, "label": label,
+            "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, **attrs}
+
+
+def entity(text: str, doc_id: str, local: str, surface: str, label: str, canonical: str, occurrence: int = 0) -> dict:
+    """An entity mention with the attributes its label requires."""
+    return span_at(text, doc_id, local, surface, label, occurrence, canonical_id=canonical,
+                   org_type="company" if label == "ORG" else None, gpe_role="government" if label == "GPE" else None)
+
+
+def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers: list) -> dict:
+    """A complete, valid annotation file; canonical entities are derived from the entity mentions."""
+    from chipwar.storage import sha256_text
+
+    mentions = layers.get("entities", [])
+    canonical = {m["canonical_id"]: m["label"] for m in mentions}
+    for layer in ("claims", "bias_markers"):
+        for span in layers.get(layer, []):
+            for key in ("claimant_id", "quote_speaker_id"):
+                if span.get(key):
+                    canonical.setdefault(span[key], "ORG")
+            for key in ("source_ids", "target_ids"):
+                for ref in span.get(key, []):
+                    canonical.setdefault(ref, "ORG")
+    return {
+        "schema_version": "1.0.0", "doc_id": doc_id, "text_sha256": sha256_text(text),
+        "annotator": {"name": annotator, "kind": "person", "description": "Hand-made test set."},
+        "document_labels": None,
+        "canonical_entities": [{"id": k, "name": k, "label": v, "kb_ids": []} for k, v in canonical.items()],
+        "zones": layers.get("zones", []), "entities": mentions,
+        "claims": layers.get("claims", []), "bias_markers": layers.get("bias_markers", []),
+    }
+
+
+def write_set(root: Path, set_name: str, data: dict) -> Path:
+    """Write an annotation file into a corpus copy."""
+    from chipwar.storage import write_json_atomic
+
+    path = root / "annotations" / set_name / f"{data['doc_id']}.json"
+    write_json_atomic(path, data)
+    return path

@@ -216,3 +216,36 @@ def intake(received: Path, doc_id: str, url: str | None, publisher: str | None, 
     click.echo(f"added {doc_id}: {meta['intake']['length_codepoints']} code points, sha256 {meta['intake']['text_sha256'][:12]}…, "
                f"split {meta['split']}" + (f", normalised: {', '.join(meta['intake']['normalised'])}" if meta['intake']['normalised'] else ""))
     click.echo("Next: `chipwar validate`, then annotate it (annotations/GUIDELINES.md).")
+
+
+@main.command()
+@click.argument("set_a")
+@click.argument("set_b")
+@CORPUS
+@FORMAT
+def agree(set_a: str, set_b: str, corpus_path: Path, fmt: str) -> None:
+    """Agreement between two annotation sets: span F1 (exact, overlap), label agreement, kappa.
+
+    SET_A and SET_B are folder names under annotations/ (e.g. two annotators).
+
+    \b
+    Examples:
+      chipwar agree annotator-a annotator-b
+      chipwar agree annotator-a gold --format json
+    """
+    from .agree import agree_sets, agreement_table
+
+    corpus = _corpus(corpus_path)
+    missing = [s for s in (set_a, set_b) if s not in corpus.set_names()]
+    if missing:
+        raise click.UsageError(f"no annotation set {', '.join(map(repr, missing))} under annotations/; "
+                               f"sets here: {', '.join(corpus.set_names()) or 'none'}")
+    result = agree_sets(corpus, set_a, set_b)
+    if fmt == "json":
+        _echo_json(result.to_dict())
+        return
+    click.echo(agreement_table(result))
+    for side, docs in (("only in " + set_a, result.only_in_a), ("only in " + set_b, result.only_in_b)):
+        if docs:
+            click.echo(f"not compared ({side}): {', '.join(docs)}")
+    click.echo("Next: adjudicate the differences into annotations/gold/ and run `chipwar validate`.")

@@ -6,8 +6,9 @@ A block is written between two markers on their own lines::
     ...filled in by `chipwar generate`...
     <!-- END GENERATED -->
 
-The word after ``GENERATED:`` names a renderer (``labels`` renders a ``$defs`` label set
-from ``schema/``); the rest are its arguments. ``chipwar validate`` reports every block
+The word after ``GENERATED:`` names a renderer and the rest are its arguments:
+``labels EntityLabel`` (a label set from ``schema/``), ``agreement SET_A SET_B`` (the
+``chipwar agree`` table), ``label-counts SET`` (labels per layer in a set). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
 """
 
@@ -17,9 +18,12 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from .agree import agree_sets, agreement_table
 from .corpus import Corpus
+from .model import LAYER_LABEL_SET
 from .report import Problem
 from .schema import Schemas
+from .stats import corpus_stats
 from .storage import write_text_atomic
 
 Renderer = Callable[[Corpus, Schemas, list[str]], str]
@@ -45,12 +49,29 @@ def _cell(value: object) -> str:
     return "—" if value is None else f"`{value}`"
 
 
-RENDERERS: dict[str, Renderer] = {"labels": render_labels}
+def render_agreement(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+    """The agreement table between two sets, as ``chipwar agree A B`` computes it."""
+    set_a, set_b = args
+    return agreement_table(agree_sets(corpus, set_a, set_b))
 
 
-def register(kind: str, renderer: Renderer) -> None:
-    """Add a renderer (used by modules whose figures come from the data)."""
-    RENDERERS[kind] = renderer
+def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+    """Per-label counts of one set, every label of the schema listed (zeros included)."""
+    (set_name,) = args
+    counts = corpus_stats(corpus).labels.get(set_name, {})
+    rows = ["| layer | label | count |", "|---|---|---|"]
+    for layer, def_name in LAYER_LABEL_SET.items():
+        layer_counts = counts.get(layer, {})
+        rows += [f"| {layer} | `{name}` | {layer_counts.get(name, 0)} |" for name in schemas.label_names(def_name)]
+        rows.append(f"| {layer} | **total** | {sum(layer_counts.values())} |")
+    return "\n".join(rows) + "\n"
+
+
+RENDERERS: dict[str, Renderer] = {
+    "labels": render_labels,
+    "agreement": render_agreement,
+    "label-counts": render_label_counts,
+}
 
 
 def generated_files(corpus: Corpus) -> list[Path]:

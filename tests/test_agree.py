@@ -1,0 +1,76 @@
+"""Agreement on hand-made sets whose agreement is known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chipwar.agree import agree_sets, cohen_kappa, match_overlap
+from chipwar.corpus import Corpus
+from chipwar.validate import validate_corpus
+
+from .conftest import annotation_file, entity, run_chipwar, span_at, write_set
+
+DOC = "reg-2023-qiming"
+
+
+def _text(root: Path) -> str:
+    return (root / "corpus" / f"{DOC}.txt").read_text("utf-8")
+
+
+def test_kappa_known_values() -> None:
+    assert cohen_kappa([("a", "a"), ("b", "b")]) == pytest.approx(1.0)
+    pairs = [("ORG", "ORG"), ("GPE", "ORG"), ("PROGRAM", "PROGRAM"), ("ORG", "ORG")]
+    assert cohen_kappa(pairs) == pytest.approx((0.75 - 7 / 16) / (1 - 7 / 16))
+    assert cohen_kappa([("a", "a"), ("a", "a")]) is None
+    assert cohen_kappa([]) is None
+
+
+def test_overlap_matching_is_one_to_one_largest_first() -> None:
+    a = [{"start": 0, "end": 10}, {"start": 8, "end": 12}]
+    b = [{"start": 5, "end": 12}]
+    assert match_overlap(a, b) == [(a[0], b[0])]
+
+
+def test_entity_agreement_known(corpus_copy: Path) -> None:
+    text = _text(corpus_copy)
+    a = [entity(text, DOC, "e1", "Huawei", "ORG", "huawei"), entity(text, DOC, "e2", "Washington", "GPE", "us"),
+         entity(text, DOC, "e3", "Qiming", "PROGRAM", "qiming")]
+    b = [entity(text, DOC, "e1", "Huawei", "ORG", "huawei"), entity(text, DOC, "e2", "Washington tries", "GPE", "us"),
+         entity(text, DOC, "e3", "Reuters", "ORG", "reuters")]
+    write_set(corpus_copy, "ann-a", annotation_file(DOC, text, entities=a))
+    write_set(corpus_copy, "ann-b", annotation_file(DOC, text, entities=b))
+    assert validate_corpus(Corpus(corpus_copy)).ok
+    result = agree_sets(Corpus(corpus_copy), "ann-a", "ann-b")
+    ent = next(la for la in result.layers if la.layer == "entities")
+    assert (ent.count_a, ent.count_b, ent.exact_matches, ent.overlap_matches) == (3, 3, 1, 2)
+    assert ent.exact_f1 == pytest.approx(1 / 3) and ent.overlap_f1 == pytest.approx(2 / 3)
+    assert ent.label.agreement == 1.0 and ent.label.kappa == pytest.approx(1.0)
+    claims = next(la for la in result.layers if la.layer == "claims")
+    assert claims.exact_f1 is None and claims.label.pairs == 0
+
+
+def test_label_disagreement_and_attributes(corpus_copy: Path) -> None:
+    text = _text(corpus_copy)
+    claim = dict(check_worthiness="check_worthy", claimant_type="author", claimant_id=None, attribution_form="none",
+                 attribution_cue=None, sourcing="none", source_ids=[], certainty="certain")
+    sentence = "Huawei is building out a covert network of semiconductor facilities across China"
+    a = [span_at(text, DOC, "c1", sentence, "event_property", **claim)]
+    b = [span_at(text, DOC, "c1", sentence, "causal", **{**claim, "certainty": "probable"})]
+    write_set(corpus_copy, "ann-a", annotation_file(DOC, text, claims=a))
+    write_set(corpus_copy, "ann-b", annotation_file(DOC, text, claims=b))
+    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    claims = next(la for la in json.loads(result.stdout)["layers"] if la["layer"] == "claims")
+    assert claims["exact_f1"] == 1.0 and claims["label"]["agreement"] == 0.0
+    assert claims["attributes"]["certainty"]["agreement"] == 0.0
+    assert claims["attributes"]["sourcing"]["agreement"] == 1.0
+    table = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy))
+    assert "| claims | 1 | 1 | 1.00 | 1.00 | 0.00 |" in table.stdout
+
+
+def test_unknown_set_is_a_usage_error(corpus_copy: Path) -> None:
+    result = run_chipwar("agree", "nobody", "gold", "--corpus", str(corpus_copy))
+    assert result.returncode == 2 and "nobody" in result.stderr
