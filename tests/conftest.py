@@ -43,7 +43,7 @@ def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurr
     for _ in range(occurrence + 1):
         start = text.index(surface, start + 1)
     return {"id": f"{doc_id}:{local}", "start": start, "end": start + len(surface), "text": surface, "label": label,
-            "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, **attrs}
+            "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None, **attrs}
 
 
 def entity(text: str, doc_id: str, local: str, surface: str, label: str, canonical: str, occurrence: int = 0) -> dict:
@@ -72,7 +72,7 @@ def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers:
         "document_labels": None,
         "canonical_entities": [{"id": k, "name": k, "label": v, "kb_ids": []} for k, v in canonical.items()],
         "zones": layers.get("zones", []), "entities": mentions,
-        "claims": layers.get("claims", []), "bias_markers": layers.get("bias_markers", []),
+        "claims": layers.get("claims", []), "bias_markers": layers.get("bias_markers", []), "decisions": [],
     }
 
 
