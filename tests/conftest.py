@@ -83,3 +83,33 @@ def write_set(root: Path, set_name: str, data: dict) -> Path:
     path = root / "annotations" / set_name / f"{data['doc_id']}.json"
     write_json_atomic(path, data)
     return path
+
+
+#: A fixed git identity and no user or system git configuration, for repositories made in tests.
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "Test",
+           "GIT_COMMITTER_EMAIL": "test@example.org", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in a test repository; fail the test with git's message when it fails."""
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture
+def git_corpus(tmp_path: Path) -> Path:
+    """A real git repository with one commit: copies of corpus/, schema/, annotations/, VERSION and
+    CHANGELOG.md, generated blocks refreshed (so tests see their own changes only); no tag."""
+    root = tmp_path / "git-repo"
+    for name in ("corpus", "schema", "annotations"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, root / name)
+    for name in ("VERSION", "CHANGELOG.md"):
+        shutil.copy(REPO / name, root / name)
+    generated = run_chipwar("generate", "--corpus", str(root))
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "corpus")
+    return root

@@ -90,7 +90,14 @@ def build_metadata(req: IntakeRequest, text: str, steps: list[str]) -> dict[str,
         },
         "split": split_for(req.doc_id),
         "notes": dict(req.notes),
+        "corrections": [],
     }
+
+
+def metadata_errors(corpus: Corpus, meta: dict[str, Any]) -> list[str]:
+    """Where and why metadata breaks ``schema/document.schema.json``, a line each; empty when valid."""
+    return [f"{'/'.join(map(str, e.instance_path)) or '(top)'}: {e.message}"
+            for e in load_schemas(corpus.schema_dir).document_validator.iter_errors(meta)]
 
 
 def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
@@ -105,8 +112,7 @@ def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
         raise IntakeError(f"{req.received}: cannot read the received file: {exc.strerror}") from None
     text, steps = normalise(raw, str(req.received))
     meta = build_metadata(req, text, steps)
-    errors = [f"{'/'.join(map(str, e.instance_path)) or '(top)'}: {e.message}"
-              for e in load_schemas(corpus.schema_dir).document_validator.iter_errors(meta)]
+    errors = metadata_errors(corpus, meta)
     if errors:
         raise IntakeError(f"{req.received}: metadata would not validate, nothing written:\n  " + "\n  ".join(errors))
     meta_bytes = dumps_json(meta)

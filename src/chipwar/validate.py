@@ -8,18 +8,27 @@ its text SHA-256 matches (else the file is *stale*); for every span
 at the edges; ids are ``<doc_id>:<local>`` and unique (hence unique corpus-wide within a
 set); every canonical-entity reference resolves. Finally generated files are up to date.
 
-Work goes document by document and nothing is written, so memory stays flat.
+Work goes document by document and nothing is written, so memory stays flat. The per-file
+work is kept near the floor of reading and parsing (see BENCHMARKS.md): paths are plain
+strings, the NFC check goes line by line, and a span that passes every check costs one
+comparison chain; problems are then described by the original, slower code.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import unicodedata
+from functools import partial
+from itertools import chain, repeat
+from operator import itemgetter, lt
 from pathlib import Path
 from typing import Any, Callable
 
 from .corpus import Corpus
 from .generated import check_generated
-from .model import LAYERS, referenced_ids
+from .model import LAYERS, REFERENCE_FIELDS, referenced_ids
 from .report import Problem, Report, pointer, short
 from .schema import Schemas, load_schemas
 from .storage import loads_json, sha256_text
@@ -45,18 +54,51 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
                     corpus.rel(path), orphan, expected=f"corpus/{orphan}.txt and corpus/{orphan}.json", found="neither",
                     hint="add the document with `chipwar intake`, or move the annotation file to the right document id",
                 ))
+    docs_dir = _Folder(corpus, corpus.corpus_dir)
+    set_dirs = [_Folder(corpus, corpus.annotations_dir / set_name) for set_name in set_names]
     for n, doc_id in enumerate(doc_ids, 1):
-        text, sha = _check_document(corpus, schemas, doc_id, report)
-        for set_name in set_names:
-            path = corpus.annotation_path(set_name, doc_id)
-            if path.is_file():
+        text, sha = _check_document(schemas, docs_dir, doc_id, report)
+        for set_dir in set_dirs:
+            path, rel = set_dir.file(doc_id + ".json")
+            if _is_file(path):
                 report.count("annotation_files")
-                _check_annotation_file(corpus, schemas, path, doc_id, text, sha, report)
+                _check_annotation_file(schemas, path, rel, doc_id, text, sha, report)
         if progress:
             progress(n, len(doc_ids))
     if whole:
         report.extend(check_generated(corpus, schemas))
     return report
+
+
+class _Folder:
+    """A corpus folder as strings: building and relativising a ``Path`` per file cost as much as
+    parsing the file. ``file(name)`` equals ``(str(folder / name), corpus.rel(folder / name))``."""
+
+    def __init__(self, corpus: Corpus, folder: Path) -> None:
+        self.path, self.rel = str(folder), corpus.rel(folder)
+
+    def file(self, name: str) -> tuple[str, str]:
+        return os.path.join(self.path, name), f"{self.rel}/{name}"
+
+
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without building a Path: the same errors are ignored or raised."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in _MISSING_ERRNOS:
+            raise
+        return False
+    except ValueError:
+        return False
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def _scope(corpus: Corpus, only: Path | None) -> tuple[list[str], list[str], bool]:
@@ -73,17 +115,16 @@ def _scope(corpus: Corpus, only: Path | None) -> tuple[list[str], list[str], boo
     return doc_ids, set_names, True
 
 
-def _check_document(corpus: Corpus, schemas: Schemas, doc_id: str, report: Report) -> tuple[str | None, str | None]:
+def _check_document(schemas: Schemas, docs_dir: _Folder, doc_id: str, report: Report) -> tuple[str | None, str | None]:
     """Check a document's text and metadata; return its text and SHA-256 when usable."""
     report.count("documents")
-    text_path, meta_path = corpus.text_path(doc_id), corpus.metadata_path(doc_id)
-    text_rel, meta_rel = corpus.rel(text_path), corpus.rel(meta_path)
+    (text_path, text_rel), (meta_path, meta_rel) = docs_dir.file(doc_id + ".txt"), docs_dir.file(doc_id + ".json")
     text = sha = None
-    if not text_path.is_file():
+    if not _is_file(text_path):
         report.add(Problem("missing_text", "metadata has no text file beside it", meta_rel, doc_id,
                            expected=text_rel, found="no such file", hint="restore the text (git checkout) or remove the metadata"))
     else:
-        raw = text_path.read_bytes()
+        raw = _read_bytes(text_path)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -93,7 +134,7 @@ def _check_document(corpus: Corpus, schemas: Schemas, doc_id: str, report: Repor
         if text is not None:
             sha = sha256_text(text)
             _check_text_form(text, text_rel, doc_id, report)
-    if not meta_path.is_file():
+    if not _is_file(meta_path):
         report.add(Problem("missing_metadata", "text has no metadata file beside it", text_rel, doc_id,
                            expected=meta_rel, found="no such file", hint="create it with `chipwar intake`"))
         return text, sha
@@ -127,15 +168,26 @@ def _check_text_form(text: str, rel: str, doc_id: str, report: Report) -> None:
         report.add(Problem("text_has_cr", f"text has a carriage return (line {line}, code point {cr})", rel, doc_id,
                            expected="LF line ends", found="CR" + ("LF" if text[cr + 1:cr + 2] == "\n" else ""),
                            hint="intake turns CRLF into LF once and records it; re-run `chipwar intake` on the received file"))
-    if not unicodedata.is_normalized("NFC", text):
+    if not _is_nfc(text):
         at = next(i for i, ch in enumerate(text) if unicodedata.normalize("NFC", text[i:i + 2]) != text[i:i + 2])
         report.add(Problem("text_not_nfc", f"text is not in Unicode NFC (first at code point {at})", rel, doc_id,
                            expected="NFC", found=short(text[at:at + 2]), hint="intake normalises to NFC once and records it"))
 
 
-def _parse_json(path: Path, rel: str, doc_id: str, report: Report) -> Any:
+_is_nfc_line = partial(unicodedata.is_normalized, "NFC")
+
+
+def _is_nfc(text: str) -> bool:
+    """``unicodedata.is_normalized("NFC", text)``, line by line: the same answer, because no
+    canonical mapping involves a line feed and it is a starter, so nothing composes or
+    reorders across it. The gain: one combining mark (a "maybe" for the quick check) makes
+    CPython normalise its own line in full rather than the whole text."""
+    return all(map(_is_nfc_line, text.split("\n")))
+
+
+def _parse_json(path: str, rel: str, doc_id: str, report: Report) -> Any:
     try:
-        return loads_json(path.read_bytes())
+        return loads_json(_read_bytes(path))
     except ValueError as exc:
         report.add(Problem("json_malformed", f"not valid JSON: {exc}", rel, doc_id,
                            hint="fix the syntax at the position given (or restore the file with git checkout)"))
@@ -200,9 +252,8 @@ def _annotation_id(obj: Any, path: list) -> str | None:
     return None
 
 
-def _check_annotation_file(corpus: Corpus, schemas: Schemas, path: Path, doc_id: str,
+def _check_annotation_file(schemas: Schemas, path: str, rel: str, doc_id: str,
                            text: str | None, sha: str | None, report: Report) -> None:
-    rel = corpus.rel(path)
     data = _parse_json(path, rel, doc_id, report)
     if data is None:
         return
@@ -224,8 +275,13 @@ def _check_annotation_file(corpus: Corpus, schemas: Schemas, path: Path, doc_id:
 
 
 def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[str]:
+    entities = data.get("canonical_entities") or ()
+    if type(entities) is list and set(map(type, entities)) <= {dict}:  # fast path: all ids strings, none repeated
+        ids = [ent.get("id") for ent in entities]
+        if set(map(type, ids)) <= {str} and len(set(ids)) == len(ids):
+            return set(ids)
     seen: set[str] = set()
-    for i, ent in enumerate(data.get("canonical_entities") or ()):
+    for i, ent in enumerate(entities):
         cid = ent.get("id") if isinstance(ent, dict) else None
         if not isinstance(cid, str):
             continue
@@ -237,14 +293,18 @@ def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[s
 
 
 def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[str], report: Report) -> None:
-    n = len(text)
+    for layer in LAYERS:
+        if isinstance(data.get(layer), list):
+            report.count(layer, len(data[layer]))
     prefix = doc_id + ":"
+    if _spans_clean(data, text, prefix, canonical):
+        return
+    n = len(text)
     seen: dict[str, str] = {}
     for layer in LAYERS:
         spans = data.get(layer)
         if not isinstance(spans, list):
             continue
-        report.count(layer, len(spans))
         for i, span in enumerate(spans):
             if not isinstance(span, dict):
                 continue
@@ -268,6 +328,48 @@ def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[st
                     report.add(Problem("dangling_reference", f"{field} refers to canonical entity {ref!r}, which this file does not define",
                                        rel, doc_id, sid, pointer(layer, i, field), expected="an id from canonical_entities", found=repr(ref),
                                        hint="add the entity to canonical_entities or fix the id"))
+
+
+_FIRST, _LAST = itemgetter(0), itemgetter(-1)
+
+
+def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> bool:
+    """Whether the span loop of :func:`_check_spans` would find nothing, decided with whole-list
+    operations that run in C: a clean file, the usual case, then costs a third of the loop.
+
+    A sufficient test only: anything unusual answers False, and the loop finds and words the
+    problems. A check added to that loop must be ruled out here as well.
+    """
+    n = len(text)
+    ids: list[str] = []
+    for layer in LAYERS:
+        spans = data.get(layer)
+        if not isinstance(spans, list) or not spans:
+            continue
+        if set(map(type, spans)) != {dict}:
+            return False
+        layer_ids = [span.get("id") for span in spans]
+        starts = [span.get("start") for span in spans]
+        ends = [span.get("end") for span in spans]
+        surfaces = [span.get("text") for span in spans]
+        if not (set(map(type, layer_ids)) == {str} and all(map(str.startswith, layer_ids, repeat(prefix)))
+                and set(map(type, starts)) == {int} and set(map(type, ends)) == {int} and set(map(type, surfaces)) == {str}
+                and min(starts) >= 0 and max(ends) <= n and all(map(lt, starts, ends))
+                and list(map(text.__getitem__, map(slice, starts, ends))) == surfaces
+                and not any(map(str.isspace, map(_FIRST, surfaces))) and not any(map(str.isspace, map(_LAST, surfaces)))):
+            return False
+        ids += layer_ids
+        for field, is_list in REFERENCE_FIELDS[layer].items():
+            refs = [span.get(field) for span in spans]
+            if is_list:
+                if set(map(type, refs)) != {list}:
+                    return False
+                refs = list(chain.from_iterable(refs))
+            else:
+                refs = [ref for ref in refs if ref is not None]
+            if not (set(map(type, refs)) <= {str} and canonical.issuperset(refs)):
+                return False
+    return len(set(ids)) == len(ids)
 
 
 def _check_offsets(layer: str, i: int, sid: str | None, start: int, end: int, surface: Any, text: str, n: int,

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Speed and peak memory of chipwar commands on synthetic corpora, against a floor.
+
+The floor is the least any checker must do: read every file, decode the texts and parse
+every JSON file with orjson. Each measured command runs as a fresh subprocess, exactly as
+a user runs it, under GNU time (``/usr/bin/time``, Debian package ``time``) for its peak
+RSS; wall time is best of ``--repeat``, after one warm-up run of each command so that all
+of them see the same warm page cache. Targets: ``chipwar validate`` within 3x the floor, peak RSS
+at most 300 MiB, and flat in corpus size (large-size RSS at most 1.5x small-size RSS).
+Exit 0 when every target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+EXAMPLE = """\
+examples:
+  .venv/bin/python scripts/benchmark.py                      # 2,000/50,000 and 20,000/500,000
+  .venv/bin/python scripts/benchmark.py --quick              # CI-size smoke run, under a minute
+  .venv/bin/python scripts/benchmark.py --small 500:10000 --large 5000:100000 --format json
+"""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One measured command. A later ``chipwar build`` measurement is one more entry in COMMANDS."""
+
+    name: str
+    argv: Callable[[Path, str], list[str]]  # (corpus root, chipwar executable) -> argv
+    max_floor_ratio: float | None = None  # best wall time at most this many times the floor's
+    max_rss_mib: float | None = None  # peak RSS at every size
+    max_rss_growth: float | None = None  # largest-size RSS / smallest-size RSS
+
+
+COMMANDS: list[Command] = [
+    Command("floor", lambda root, _: [sys.executable, "-c", FLOOR, str(root)]),
+    Command("validate", lambda root, chipwar: [chipwar, "validate", str(root)],
+            max_floor_ratio=3.0, max_rss_mib=300, max_rss_growth=1.5),
+]
+
+
+#: The floor, run as ``python -c FLOOR ROOT``: read and decode every text, parse every JSON
+#: file with orjson, keep nothing. It imports nothing else, so its start-up is Python's own.
+FLOOR = """
+import os, sys, orjson
+root = sys.argv[1]
+folders = [os.path.join(root, "corpus")]
+annotations = os.path.join(root, "annotations")
+folders += sorted(e.path for e in os.scandir(annotations) if e.is_dir())
+files = size = 0
+for folder in folders:
+    for entry in os.scandir(folder):
+        with open(entry.path, "rb") as fh:
+            raw = fh.read()
+        if entry.name.endswith(".json"):
+            orjson.loads(raw)
+        else:
+            raw.decode("utf-8")
+        files, size = files + 1, size + len(raw)
+print(files, "files", size, "bytes")
+"""
+
+
+@dataclass
+class Run:
+    wall_s: float
+    cpu_s: float
+    rss_mib: float
+    exit_code: int
+    output: str
+
+
+#: GNU time reports the peak RSS of the command alone. ``os.wait4`` on our own child would
+#: not: Linux carries the parent's high-water RSS over into a child at fork and exec.
+GNU_TIME = "/usr/bin/time"
+
+
+def measure(argv: list[str]) -> Run:
+    """Run ``argv`` once under GNU time: wall time, CPU time and peak RSS of that command."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, rss_file = Path(tmp, "out"), Path(tmp, "rss")
+        full = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *argv]
+        with open(out, "wb") as fh:
+            t0 = time.perf_counter()
+            pid = os.posix_spawn(GNU_TIME, full, os.environ, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, fh.fileno(), 1), (os.POSIX_SPAWN_DUP2, fh.fileno(), 2)])
+            _, status, usage = os.wait4(pid, 0)  # CPU times include the command, which time waited for
+            wall = time.perf_counter() - t0
+        peak_kib = int(rss_file.read_text().split()[-1])
+        output = out.read_bytes().decode("utf-8", "replace")
+    return Run(wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024, os.waitstatus_to_exitcode(status), output)
+
+
+def log(msg: str, end: str = "\n") -> None:
+    print(msg, file=sys.stderr, end=end, flush=True)
+
+
+def progress(label: str) -> Callable[[int, int], None]:
+    """A progress line on stderr, rewritten in place every 5%."""
+    def show(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 20) == 0:
+            log(f"\r{label}: {done}/{total}", end="\n" if done == total else "")
+    return show
+
+
+def size_spec(value: str) -> tuple[int, int]:
+    """``DOCS:ANNOTATIONS`` -> (docs, annotations)."""
+    try:
+        docs, anns = (int(v.replace(",", "").replace("_", "")) for v in value.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected DOCS:ANNOTATIONS, e.g. 2000:50000") from None
+    if docs < 1 or anns < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: need at least one document")
+    return docs, anns
+
+
+def machine() -> dict[str, Any]:
+    """What the figures depend on: cores, CPU, memory, Python and library versions."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                    if line.startswith("MemTotal:")), 0)
+    versions = {}
+    for dist in ("chipwar", "orjson", "jsonschema-rs", "click"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kib / 2**20, 1), "os": platform.platform(),
+            "python": platform.python_version(), "versions": versions}
+
+
+def bench_size(label: str, docs: int, anns: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Generate one corpus, warm the cache, then measure every command ``--repeat`` times, interleaved."""
+    from chipwar.synthetic import write_synthetic_corpus
+
+    root = work / f"{label}-{docs}-{anns}"
+    t0 = time.perf_counter()
+    summary = write_synthetic_corpus(root, docs, anns, seed=args.seed, progress=progress(f"[{label}] generating documents"))
+    gen_s = time.perf_counter() - t0
+    log(f"[{label}] {summary['bytes'] / 2**20:.0f} MiB written in {gen_s:.1f} s; warming up")
+    for cmd in COMMANDS:
+        measure(cmd.argv(root, args.chipwar))
+    runs: dict[str, list[Run]] = {cmd.name: [] for cmd in COMMANDS}
+    for r in range(1, args.repeat + 1):
+        for cmd in COMMANDS:
+            run = measure(cmd.argv(root, args.chipwar))
+            runs[cmd.name].append(run)
+            log(f"[{label}] {cmd.name} run {r}/{args.repeat}: {run.wall_s:.2f} s, {run.rss_mib:.0f} MiB, exit {run.exit_code}")
+    if not args.keep:
+        shutil.rmtree(root)
+    results = {}
+    for cmd in COMMANDS:
+        rs = runs[cmd.name]
+        results[cmd.name] = {
+            "best_s": min(r.wall_s for r in rs), "median_s": statistics.median(r.wall_s for r in rs),
+            "cpu_s": min(r.cpu_s for r in rs), "peak_rss_mib": max(r.rss_mib for r in rs),
+            "failed_runs": sum(r.exit_code != 0 for r in rs),
+            "failed_output": next((r.output[-2000:] for r in rs if r.exit_code), None),
+        }
+    base = results["floor"]["best_s"]
+    for res in results.values():
+        res["floor_ratio"] = res["best_s"] / base
+        res["annotations_per_s"] = anns / res["best_s"]
+    return {"size": label, "documents": docs, "annotations": anns, "bytes": summary["bytes"], "layers": summary["layers"],
+            "generate_s": gen_s, "path": str(root) if args.keep else None, "results": results}
+
+
+def targets(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every target of every command, met or not."""
+    out = []
+
+    def check(what: str, value: float, limit: float) -> None:
+        out.append({"target": what, "value": round(value, 3), "limit": limit, "ok": value <= limit})
+
+    for cmd in COMMANDS:
+        for size in sizes:
+            res = size["results"][cmd.name]
+            check(f"{cmd.name} runs that did not exit 0 at {size['size']}", res["failed_runs"], 0)
+            if cmd.max_floor_ratio is not None:
+                check(f"{cmd.name} <= {cmd.max_floor_ratio}x floor at {size['size']}", res["floor_ratio"], cmd.max_floor_ratio)
+            if cmd.max_rss_mib is not None:
+                check(f"{cmd.name} peak RSS <= {cmd.max_rss_mib} MiB at {size['size']}", res["peak_rss_mib"], cmd.max_rss_mib)
+        if cmd.max_rss_growth is not None and len(sizes) > 1:
+            growth = sizes[-1]["results"][cmd.name]["peak_rss_mib"] / sizes[0]["results"][cmd.name]["peak_rss_mib"]
+            check(f"{cmd.name} peak RSS flat: {sizes[-1]['size']}/{sizes[0]['size']} <= {cmd.max_rss_growth}", growth, cmd.max_rss_growth)
+    return out
+
+
+def render_text(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, "
+             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+             "", f"{'size':<6} {'docs':>7} {'spans':>8} {'command':<10} {'best s':>8} {'median s':>9} {'cpu s':>7} "
+             f"{'x floor':>8} {'peak MiB':>9} {'spans/s':>9}"]
+    for size in report["sizes"]:
+        for name, res in size["results"].items():
+            lines.append(f"{size['size']:<6} {size['documents']:>7,} {size['annotations']:>8,} {name:<10} {res['best_s']:>8.2f} "
+                         f"{res['median_s']:>9.2f} {res['cpu_s']:>7.2f} {res['floor_ratio']:>8.2f} {res['peak_rss_mib']:>9.1f} "
+                         f"{res['annotations_per_s']:>9,.0f}")
+            if res["failed_output"]:
+                lines.append("    failed: " + res["failed_output"].strip().replace("\n", "\n    "))
+    lines.append("")
+    lines += [f"{'PASS' if t['ok'] else 'FAIL'}  {t['target']}: {t['value']}" for t in report["targets"]]
+    lines.append("all targets met" if report["ok"] else "TARGETS MISSED")
+    return "\n".join(lines)
+
+
+def default_chipwar() -> str:
+    beside = Path(sys.executable).parent / "chipwar"
+    return str(beside) if beside.exists() else (shutil.which("chipwar") or "chipwar")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=size_spec, default=(2000, 50000), metavar="DOCS:ANNOTATIONS",
+                        help="small corpus size (default 2000:50000)")
+    parser.add_argument("--large", type=size_spec, default=(20000, 500000), metavar="DOCS:ANNOTATIONS",
+                        help="large corpus size (default 20000:500000)")
+    parser.add_argument("--quick", action="store_true", help="CI smoke sizes: small 200:5000, large 2000:50000, 2 repeats")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per command and size; the best counts (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default 0)")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="where to put the corpora (a new temporary folder inside it; default: the system temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated corpora and print where they are")
+    parser.add_argument("--chipwar", default=default_chipwar(), help="the chipwar executable (default: beside this Python)")
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="summary for people or machines")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.small, args.large, args.repeat = (200, 5000), (2000, 50000), min(args.repeat, 2)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if not os.access(GNU_TIME, os.X_OK):
+        parser.error(f"{GNU_TIME} not found: install GNU time (apt-get install time); it measures peak RSS")
+    if args.work_dir:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="chipwar-bench-", dir=args.work_dir))
+    try:
+        sizes = [bench_size(label, *size, args, work) for label, size in (("small", args.small), ("large", args.large))]
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    checks = targets(sizes)
+    report = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv]), "repeat": args.repeat,
+              "sizes": sizes, "targets": checks, "ok": all(t["ok"] for t in checks)}
+    print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() if args.format == "json" else render_text(report))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The dataset card (``README.md`` of a built folder): YAML generated from the schema and
+the data, and a body whose datasheet part is ``DATASHEET.md`` itself — one source, so the
+card and the datasheet cannot disagree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from datasets import DatasetInfo, Features
+
+from .corpus import Corpus
+from .generated import render_labels
+from .model import LAYER_LABEL_SET
+from .schema import Schemas
+from .storage import write_text_atomic
+
+if TYPE_CHECKING:
+    from .hf import BuildResult, Layouts
+
+ROW_MEANING = {
+    "documents": "a document: metadata, text, and every annotation layer nested (lossless)",
+    "entities": "an entity mention, with its sentence",
+    "claims": "a claim, with claimant, attribution, sourcing, certainty and its sentence",
+    "bias_markers": "a bias or persuasion marker, with target, polarity, intensity and its sentence",
+    "ner": "a sentence: tokens with code-point offsets and BIO entity tags",
+}
+
+
+def size_category(n: int) -> str:
+    """The Hub's size category for ``n`` examples."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "1M<n<10M"
+
+
+def card_yaml(lay: "Layouts", files: dict[str, dict[str, str]], documents: int, with_text: bool, version: str) -> dict:
+    """The card's YAML metadata block."""
+    features = {"documents": lay.documents.feature, **{k: f.feature for k, f in lay.spans.items()}, "ner": lay.ner}
+    configs = [c for c in ("documents", "entities", "claims", "bias_markers", "ner") if c in files]
+    meta = {
+        "pretty_name": "chipwar: chip-war news with entities, claims and bias markers",
+        "version": version,
+        "language": ["en"],
+        "license": "cc-by-4.0" if not with_text else "other",
+        **({} if not with_text else {"license_name": "annotations-cc-by-4.0-texts-not-licensed", "license_link": "LICENSE"}),
+        "task_categories": ["token-classification", "text-classification"],
+        "task_ids": ["named-entity-recognition", "fact-checking"],
+        "size_categories": [size_category(documents)],
+        "tags": ["media-bias", "propaganda", "claim-detection", "semiconductors", "export-controls", "standoff-annotation"],
+        "configs": [
+            {"config_name": c, "data_files": [{"split": s, "path": p} for s, p in sorted(files[c].items())],
+             **({"default": True} if c == "documents" else {})}
+            for c in configs
+        ],
+        "dataset_info": [
+            {"config_name": c, **DatasetInfo(features=Features(features[c]))._to_yaml_dict()} for c in configs
+        ],
+    }
+    return meta
+
+
+def card_body(corpus: Corpus, schemas: Schemas, result: "BuildResult", version: str, set_name: str) -> str:
+    """Load instructions, configs, labels, build notes, then the datasheet."""
+    lines = [
+        "# chipwar: chip-war news with entities, claims and bias markers",
+        "",
+        f"Dataset version **{version}** (git tag `v{version}`), built from the `{set_name}` annotation set. "
+        "Offsets are Unicode code points, end-exclusive: `text[start:end] == span text` for every span.",
+        "",
+    ]
+    if not result.with_text:
+        lines += ["**Annotations-only variant**: article texts (and span texts, sentences, tokens) are left out; "
+                  "url, text SHA-256 and offsets are kept. Restore the texts from your own copies with "
+                  "`chipwar rehydrate THIS_FOLDER --texts YOUR_COPIES --out FOLDER`; every SHA-256 is verified.", ""]
+    lines += [
+        "## Load it", "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("path/to/this/folder", "entities")  # absolute path, or the Hub repo id',
+        f'ds = load_dataset("OWNER/chipwar", "claims", revision="v{version}")  # a pinned release on the Hub',
+        "```", "",
+        "No loading script and no `trust_remote_code`: Parquet files and this card's YAML are all there is.", "",
+        "## Configs", "",
+        "| config | rows | one row is |", "|---|---|---|",
+    ]
+    for config, splits in result.rows.items():
+        counts = ", ".join(f"{s}: {n}" for s, n in splits.items())
+        lines.append(f"| `{config}` | {counts} | {ROW_MEANING[config]} |")
+    lines += ["", "Splits are assigned once per document from a hash of its id and never change between versions.", ""]
+    lines += ["## Labels", ""]
+    for layer, def_name in LAYER_LABEL_SET.items():
+        lines += [f"### {layer} (`{def_name}`)", "", render_labels(corpus, schemas, [def_name])]
+    if result.with_text:
+        lines += ["## NER alignment", ""]
+        if result.unaligned:
+            lines += [f"{len(result.unaligned)} entity span(s) are not in the `ner` config (they stay in every other config):", "",
+                      "| doc | annotation | text | reason |", "|---|---|---|---|"]
+            lines += [f"| {u.doc_id} | {u.annotation_id} | {u.text} | {u.reason} |" for u in result.unaligned]
+        else:
+            lines.append("Every entity span aligns with token boundaries; none is left out of `ner`.")
+        lines.append("")
+    datasheet = corpus.root / "DATASHEET.md"
+    if datasheet.is_file():
+        lines += ["---", "", datasheet.read_text("utf-8")]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: "Layouts", files: dict[str, dict[str, str]],
+               result: "BuildResult", *, version: str, set_name: str) -> None:
+    """Write ``README.md`` into a dataset folder."""
+    documents = sum(result.rows.get("documents", {}).values())
+    header = yaml.safe_dump(card_yaml(lay, files, documents, result.with_text, version), sort_keys=False, allow_unicode=True, width=1000)
+    write_text_atomic(folder / "README.md", f"---\n{header}---\n\n" + card_body(corpus, schemas, result, version, set_name))

@@ -1,0 +1,222 @@
+"""`chipwar diff` between real git revisions lists exactly the changes made: documents,
+annotations per layer and set (matched by id, or by span and label when the id changed),
+the fields that changed, label count deltas, text corrections and rated schema changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chipwar.diff import compare_schema
+
+from .conftest import annotation_file, entity, git, run_chipwar, span_at, write_set
+
+DOC = "reg-2023-qiming"
+GONE = "tfi-2021-chip-crisis"
+CLAIM = "Huawei has taken possession at least two existing factories and is building a minimum of three others"
+CLAIM_ATTRS = dict(check_worthiness="check_worthy", claimant_type="author", claimant_id=None, attribution_form="none",
+                   attribution_cue=None, sourcing="none", source_ids=[], certainty="certain")
+BIAS_ATTRS = dict(target_ids=[], polarity="negative", intensity="medium", in_quote=False, quote_speaker_id=None)
+DOC_LABELS = {"genre": "news_report", "primary_frame": "security_defense", "tone": "negative",
+              "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None}
+
+
+def _text(root: Path, doc_id: str = DOC) -> str:
+    return (root / "corpus" / f"{doc_id}.txt").read_text("utf-8")
+
+
+def _ann(root: Path, set_name: str = "alice", doc_id: str = DOC) -> Path:
+    return root / "annotations" / set_name / f"{doc_id}.json"
+
+
+@pytest.fixture
+def released(git_corpus: Path) -> Path:
+    """The corpus with a hand-made set 'alice' as the only annotations of DOC, committed and tagged v0.1.0."""
+    for other in (git_corpus / "annotations").glob(f"*/{DOC}.json"):
+        other.unlink()
+    text = _text(git_corpus)
+    write_set(git_corpus, "alice", annotation_file(
+        DOC, text, annotator="alice",
+        entities=[entity(text, DOC, "e1", "Huawei", "ORG", "huawei"), entity(text, DOC, "e2", "Washington", "GPE", "washington"),
+                  entity(text, DOC, "e3", "Reuters", "ORG", "reuters")],
+        claims=[span_at(text, DOC, "c1", CLAIM, "numerical", **CLAIM_ATTRS)],
+        bias_markers=[span_at(text, DOC, "b1", "crippling", "loaded_language", **BIAS_ATTRS)]))
+    assert run_chipwar("generate", "--corpus", str(git_corpus)).returncode == 0
+    assert run_chipwar("validate", str(git_corpus)).returncode == 0
+    git(git_corpus, "add", "--all")
+    git(git_corpus, "commit", "-qm", "alice annotates")
+    git(git_corpus, "tag", "-a", "v0.1.0", "-m", "release 0.1.0")
+    return git_corpus
+
+
+def _diff(root: Path, *revs: str) -> dict:
+    result = run_chipwar("diff", *revs, "--corpus", str(root), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _rows(diff: dict) -> set[tuple]:
+    return {(a["set_name"], a["doc_id"], a["layer"], a["change"], a["id"], a["matched_by"], json.dumps(a["fields"], sort_keys=True))
+            for a in diff["annotations"]}
+
+
+def _edit_annotations(root: Path) -> None:
+    """Every kind of annotation change, made by hand on the JSON, as an annotator would."""
+    path = _ann(root)
+    data = json.loads(path.read_text("utf-8"))
+    text = _text(root)
+    data["entities"].append(entity(text, DOC, "e7", "Beijing", "GPE", "beijing"))
+    data["canonical_entities"].append({"id": "beijing", "name": "Beijing", "label": "GPE", "kb_ids": []})
+    data["bias_markers"] = []
+    e2 = next(s for s in data["entities"] if s["id"] == f"{DOC}:e2")
+    e2.update(label="LOC", gpe_role=None)
+    next(s for s in data["entities"] if s["id"] == f"{DOC}:e3")["id"] = f"{DOC}:e30"
+    data["claims"][0]["certainty"] = "probable"
+    data["document_labels"] = DOC_LABELS
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def test_diff_between_two_revisions_lists_exactly_the_changes(released: Path, tmp_path: Path) -> None:
+    _edit_annotations(released)
+    received = tmp_path / "new.txt"
+    received.write_text("Beijing said ASML would ship.\n", "utf-8")
+    assert run_chipwar("intake", str(received), "--doc-id", "new-doc", "--rights", "Test text.", "--corpus", str(released)).returncode == 0
+    new_text = _text(released, "new-doc")
+    write_set(released, "bob", annotation_file("new-doc", new_text, annotator="bob",
+                                               entities=[entity(new_text, "new-doc", "e1", "ASML", "ORG", "asml")]))
+    git(released, "rm", "-q", f"corpus/{GONE}.txt", f"corpus/{GONE}.json")
+    assert run_chipwar("validate", str(released)).returncode == 0
+    git(released, "add", "--all")
+    git(released, "commit", "-qm", "changes")
+
+    diff = _diff(released, "v0.1.0", "HEAD")
+    assert [(d["doc_id"], d["change"]) for d in diff["documents"]] == [("new-doc", "added"), (GONE, "removed")]
+    assert [(f["set_name"], f["doc_id"], f["change"]) for f in diff["files"]] == [("bob", "new-doc", "added")]
+    assert _rows(diff) == {
+        ("alice", DOC, "entities", "added", f"{DOC}:e7", None, "{}"),
+        ("alice", DOC, "canonical_entities", "added", "beijing", None, "{}"),
+        ("alice", DOC, "bias_markers", "removed", f"{DOC}:b1", None, "{}"),
+        ("alice", DOC, "entities", "changed", f"{DOC}:e2", "id", json.dumps({"gpe_role": ["government", None], "label": ["GPE", "LOC"]})),
+        ("alice", DOC, "entities", "changed", f"{DOC}:e30", "span", json.dumps({"id": [f"{DOC}:e3", f"{DOC}:e30"]})),
+        ("alice", DOC, "claims", "changed", f"{DOC}:c1", "id", json.dumps({"certainty": ["certain", "probable"]})),
+        ("alice", DOC, "document_labels", "added", None, None, "{}"),
+        ("bob", "new-doc", "entities", "added", "new-doc:e1", None, "{}"),
+        ("bob", "new-doc", "canonical_entities", "added", "asml", None, "{}"),
+    }
+    assert diff["label_deltas"] == {
+        "alice": {"bias_markers": {"loaded_language": -1}, "entities": {"LOC": 1},
+                  "document_labels": {"genre=news_report": 1, "primary_frame=security_defense": 1, "tone=negative": 1}},
+        "bob": {"entities": {"ORG": 1}},
+    }
+    assert diff["schema"] == [] and diff["required_bump"] == "minor"
+
+    text = run_chipwar("diff", "v0.1.0", "HEAD", "--corpus", str(released))
+    assert text.returncode == 0
+    out = text.stdout
+    assert "Dataset diff: v0.1.0 → HEAD" in out and "  + new-doc" in out and f"  - {GONE}" in out
+    assert "Annotations: 5 added, 1 removed, 3 changed" in out
+    assert f"{DOC}:e30 (matched by span and label)" in out and "label: 'GPE' → 'LOC'" in out
+    assert "needs at least a minor version" in out
+
+
+def test_default_is_last_tag_against_working_tree(released: Path) -> None:
+    path = _ann(released)
+    data = json.loads(path.read_text("utf-8"))
+    data["bias_markers"][0]["intensity"] = "high"
+    path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")  # not committed
+    diff = _diff(released)
+    assert (diff["a"], diff["b"]) == ("v0.1.0", "working tree")
+    assert _rows(diff) == {("alice", DOC, "bias_markers", "changed", f"{DOC}:b1", "id", json.dumps({"intensity": ["medium", "high"]}))}
+    assert diff["required_bump"] == "patch" and diff["label_deltas"] == {}
+
+
+def test_before_the_first_release_everything_is_new(git_corpus: Path) -> None:
+    diff = _diff(git_corpus)
+    assert diff["a"] == "nothing (no release yet)"
+    assert sorted(d["doc_id"] for d in diff["documents"] if d["change"] == "added") == sorted(
+        p.stem for p in (git_corpus / "corpus").glob("*.txt"))
+    assert {d["change"] for d in diff["documents"]} == {"added"} and diff["required_bump"] == "minor"
+
+
+def test_no_difference_and_bad_revisions(released: Path) -> None:
+    same = run_chipwar("diff", "v0.1.0", "HEAD", "--corpus", str(released))
+    assert same.returncode == 0 and "No differences" in same.stdout
+    assert _diff(released, "v0.1.0", "HEAD")["counts"] == {}
+    bad = run_chipwar("diff", "v9.9.9", "--corpus", str(released))
+    assert bad.returncode == 2 and "'v9.9.9' is not a revision or tag" in bad.stderr
+
+
+def test_text_correction_shows_edits_and_moved_spans(released: Path, tmp_path: Path) -> None:
+    old = _text(released)
+    new = old.replace("possession at least", "possession of at least").replace("This article is more than 1 year old\n\n", "")
+    corrected = tmp_path / "fixed.txt"
+    corrected.write_text(new, "utf-8")
+    fix = run_chipwar("reanchor", DOC, str(corrected), "--reason", "typo", "--corpus", str(released))
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+    git(released, "commit", "-qam", "correct the text")
+    diff = _diff(released, "v0.1.0", "HEAD")
+    (doc,) = diff["documents"]
+    assert doc["doc_id"] == DOC and (doc["old_length"], doc["new_length"]) == (len(old), len(new))
+    assert [(e["old"], e["new"]) for e in doc["text_edits"]] == [("This article is more than 1 year old\n\n", ""), ("", " of")]
+    assert sorted(doc["metadata"]) == ["corrections", "intake.length_codepoints", "intake.text_sha256"]
+    assert [(f["set_name"], sorted(f["fields"])) for f in diff["files"]] == [("alice", ["text_sha256"])]
+    shift = len("This article is more than 1 year old\n\n")
+    changed = {a["id"].split(":")[1]: a["fields"] for a in diff["annotations"]}
+    assert set(changed) == {"e1", "e2", "e3", "c1", "b1"}  # every span moved up by the deleted first line
+    assert changed["e1"] == {"start": [old.index("Huawei"), old.index("Huawei") - shift],
+                             "end": [old.index("Huawei") + 6, old.index("Huawei") + 6 - shift]}
+    assert changed["c1"]["text"] == [CLAIM, CLAIM.replace("possession at", "possession of at")]
+    assert diff["required_bump"] == "patch"
+
+
+def test_schema_changes_are_rated(released: Path) -> None:
+    path = released / "schema" / "annotations.schema.json"
+    schema = json.loads(path.read_text("utf-8"))
+    labels = schema["$defs"]["EntityLabel"]["oneOf"]
+    schema["$defs"]["EntityLabel"]["oneOf"] = [o for o in labels if o["const"] != "LANGUAGE"]
+    schema["$defs"]["Zone"]["properties"]["confidence"] = {"type": "number"}
+    schema["$defs"]["ZoneLabel"]["oneOf"][0]["description"] = "The headline of the article."
+    path.write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
+    diff = _diff(released)
+    assert [(s["level"], s["pointer"], s["message"]) for s in diff["schema"]] == [
+        ("patch", "/$defs/ZoneLabel/oneOf/0/description", "description changed from \"The article's headline.\" to 'The headline of the article.'"),
+        ("major", f"/$defs/EntityLabel/oneOf/{[o['const'] for o in labels].index('LANGUAGE')}", "label 'LANGUAGE' removed"),
+        ("minor", "/$defs/Zone/properties/confidence", "optional field 'confidence' added"),
+    ]
+    assert diff["required_bump"] == "major"
+
+
+OLD = {"type": "object", "required": ["a"], "additionalProperties": False,
+       "properties": {"a": {"type": "string", "minLength": 1, "description": "A."}, "b": {"type": ["string", "null"]},
+                      "c": {"enum": ["x", "y"]}, "d": {"type": "string", "pattern": "^x"}}}
+
+SCHEMA_CASES = {
+    "field_removed": (lambda s: s["properties"].pop("b"), [("major", "/properties/b")]),
+    "optional_field_added": (lambda s: s["properties"].update(e={"type": "string"}), [("minor", "/properties/e")]),
+    "required_field_added": (lambda s: (s["properties"].update(e={"type": "string"}), s["required"].append("e")),
+                             [("major", "/properties/e")]),
+    "field_made_required": (lambda s: s["required"].append("b"), [("major", "/required")]),
+    "field_made_optional": (lambda s: s["required"].remove("a"), [("major", "/required")]),
+    "type_changed": (lambda s: s["properties"]["a"].update(type="integer"), [("major", "/properties/a/type"), ("minor", "/properties/a/type")]),
+    "null_no_longer_allowed": (lambda s: s["properties"]["b"].update(type="string"), [("major", "/properties/b/type")]),
+    "enum_value_added": (lambda s: s["properties"]["c"]["enum"].append("z"), [("minor", "/properties/c/enum/2")]),
+    "enum_value_removed": (lambda s: s["properties"]["c"]["enum"].remove("y"), [("major", "/properties/c/enum/1")]),
+    "pattern_changed": (lambda s: s["properties"]["d"].update(pattern="^y"), [("major", "/properties/d/pattern")]),
+    "pattern_removed": (lambda s: s["properties"]["d"].pop("pattern"), [("minor", "/properties/d/pattern")]),
+    "bound_loosened": (lambda s: s["properties"]["a"].update(minLength=0), [("minor", "/properties/a/minLength")]),
+    "bound_tightened": (lambda s: s["properties"]["a"].update(minLength=3), [("major", "/properties/a/minLength")]),
+    "opened": (lambda s: s.update(additionalProperties=True), [("minor", "/additionalProperties")]),
+    "description_only": (lambda s: s["properties"]["a"].update(description="The a."), [("patch", "/properties/a/description")]),
+    "mapping_only": (lambda s: s["properties"]["a"].update({"x-semeval": "T1"}), [("patch", "/properties/a/x-semeval")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCHEMA_CASES))
+def test_schema_rating(case: str) -> None:
+    change, expected = SCHEMA_CASES[case]
+    new = json.loads(json.dumps(OLD))
+    change(new)
+    assert [(c.level, c.pointer) for c in compare_schema("s.json", OLD, new)] == expected
+    assert compare_schema("s.json", OLD, json.loads(json.dumps(OLD))) == []

@@ -1,0 +1,288 @@
+"""Text corrections keep their annotations: `chipwar reanchor` on a real document with a
+hand-made set, through insertions, deletions and replacements before, around and inside
+spans, moved and duplicated paragraphs; what it cannot place is reported and nothing is
+written unless --drop-unplaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from chipwar.corpus import Corpus
+from chipwar.reanchor import align
+from chipwar.storage import sha256_text
+from chipwar.validate import validate_corpus
+
+from .conftest import annotation_file, entity, run_chipwar, span_at, write_set
+
+DOC = "reg-2023-qiming"
+SET = "alice"
+HEADLINE = "China cooks covert chips, recruits global geeks to dodge US restrictions"
+PARA1 = ("China is looking to hire engineers from other nations to bolster local chip production in the face of crippling "
+         "US sanctions, with Huawei – one of the country's largest tech giants – said to be creating a network of covert "
+         "semiconductor plants across the country.")
+CLAIM = "Huawei has taken possession at least two existing factories and is building a minimum of three others"
+NIKKEI_PARA = ("China is not alone in its scramble to secure semiconductor prowess. Chip manufacturers around the globe have taken "
+               "to buying up secondhand semi manufacturing kit to keep pace with their expansion plans, Nikkei Asia reports.")
+CLAIM_ATTRS = dict(check_worthiness="check_worthy", claimant_type="author", claimant_id=None, attribution_form="none",
+                   attribution_cue=None, sourcing="none", source_ids=[], certainty="certain")
+BIAS_ATTRS = dict(target_ids=[], polarity="negative", intensity="medium", in_quote=False, quote_speaker_id=None)
+
+
+def _annotations(text: str) -> dict:
+    return annotation_file(
+        DOC, text, annotator=SET,
+        zones=[span_at(text, DOC, "z1", HEADLINE, "headline"), span_at(text, DOC, "z2", PARA1, "body")],
+        entities=[entity(text, DOC, "e1", "Huawei", "ORG", "huawei"),
+                  entity(text, DOC, "e2", "Washington", "GPE", "washington"),
+                  entity(text, DOC, "e3", "Reuters", "ORG", "reuters"),
+                  entity(text, DOC, "e4", "Semiconductor Industry Association", "ORG", "sia"),
+                  entity(text, DOC, "e5", "Nikkei Asia", "ORG", "nikkei-asia"),
+                  entity(text, DOC, "e6", "Huawei", "ORG", "huawei", occurrence=2)],
+        claims=[span_at(text, DOC, "c1", CLAIM, "numerical", **CLAIM_ATTRS)],
+        bias_markers=[span_at(text, DOC, "b1", "crippling", "loaded_language", **BIAS_ATTRS),
+                      span_at(text, DOC, "b2", "choked off", "loaded_language", **BIAS_ATTRS)],
+    )
+
+
+@pytest.fixture
+def root(corpus_copy: Path) -> Path:
+    """The corpus copy with one hand-made set as the only annotations of DOC."""
+    for other in (corpus_copy / "annotations").glob(f"*/{DOC}.json"):
+        other.unlink()
+    write_set(corpus_copy, SET, _annotations(_old(corpus_copy)))
+    assert _problems(corpus_copy) == []
+    return corpus_copy
+
+
+def _old(root: Path) -> str:
+    return (root / "corpus" / f"{DOC}.txt").read_text("utf-8")
+
+
+def _problems(root: Path) -> list[str]:
+    report = validate_corpus(Corpus(root), only=root / "corpus" / f"{DOC}.txt")
+    return [f"{p.code} {p.annotation_id} {p.message}" for p in report.problems]
+
+
+def _spans(root: Path) -> dict[str, dict]:
+    data = json.loads((root / "annotations" / SET / f"{DOC}.json").read_text("utf-8"))
+    return {s["id"].split(":")[1]: s for layer in ("zones", "entities", "claims", "bias_markers") for s in data[layer]}
+
+
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _reanchor(root: Path, new_text: str | bytes, *extra: str) -> tuple[int, dict, str]:
+    path = root.parent / "corrected.txt"
+    path.write_bytes(new_text.encode("utf-8") if isinstance(new_text, str) else new_text)
+    js = run_chipwar("reanchor", DOC, str(path), "--reason", "test correction", "--corpus", str(root), "--format", "json", *extra)
+    assert js.returncode in (0, 1), js.stderr
+    return js.returncode, json.loads(js.stdout), js.stderr
+
+
+def _how(result: dict) -> dict[str, str]:
+    return {p["id"].split(":")[1]: p["how"] for p in result["placements"]}
+
+
+Edit = Callable[[str], str]
+
+# name: (edit of the old text, spans that must come out "edited" with their new text; all others "aligned", text unchanged)
+PLACEABLE: dict[str, tuple[Edit, dict[str, str]]] = {
+    "insert_before_all_spans": (lambda t: "UPDATED: " + t, {}),
+    "insert_between_spans": (lambda t: t.replace("In related news,", "Separately, and in related news,"), {}),
+    "insert_touching_span_edges": (lambda t: t.replace("crippling US", "truly crippling, US"),
+                                   {"z2": PARA1.replace("crippling US", "truly crippling, US")}),
+    "delete_before_spans": (lambda t: t.replace("This article is more than 1 year old\n\n", ""), {}),
+    "delete_between_spans": (lambda t: t.replace(" SIA claims it is doing this under the names of other companies to conceal "
+                                                 "its involvement, as reported by Bloomberg.", ""), {}),
+    "replace_around_span": (lambda t: t.replace("According to the Semiconductor Industry Association (SIA)",
+                                                "Per the Semiconductor Industry Association, or SIA"), {}),
+    "insert_inside_span": (lambda t: t.replace("possession at least", "possession of at least"),
+                           {"c1": CLAIM.replace("possession at", "possession of at")}),
+    "delete_inside_span": (lambda t: t.replace("building a minimum of three", "building three"),
+                           {"c1": CLAIM.replace("a minimum of ", "")}),
+    "replace_inside_span": (lambda t: t.replace("Semiconductor Industry Association", "Semiconductor Industries Association"),
+                            {"e4": "Semiconductor Industries Association"}),
+    "replace_whole_word_span": (lambda t: t.replace("according to Reuters", "according to reuters"), {"e3": "reuters"}),
+    "replace_inside_zone_and_claim": (lambda t: t.replace("largest tech giants", "biggest technology firms")
+                                      .replace("two existing", "2 existing"),
+                                      {"z2": PARA1.replace("largest tech giants", "biggest technology firms"),
+                                       "c1": CLAIM.replace("two existing", "2 existing")}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLACEABLE))
+def test_spans_survive_the_edit(case: str, root: Path) -> None:
+    edit, edited = PLACEABLE[case]
+    old, before = _old(root), _spans(root)
+    new = edit(old)
+    assert new != old, "the edit must change the text"
+    code, result, _ = _reanchor(root, new)
+    assert code == 0, result
+    assert {k: v for k, v in _how(result).items() if v != "aligned"} == {k: "edited" for k in edited}
+    after = _spans(root)
+    assert after.keys() == before.keys()
+    for local, span in after.items():
+        assert new[span["start"]:span["end"]] == span["text"]
+        assert span["text"] == edited.get(local, before[local]["text"]), local
+        assert {k: v for k, v in span.items() if k not in ("start", "end", "text")} == \
+               {k: v for k, v in before[local].items() if k not in ("start", "end", "text")}
+    assert _problems(root) == []
+
+
+def test_every_offset_shifts_by_an_insertion_before_it(root: Path) -> None:
+    before = _spans(root)
+    code, _, _ = _reanchor(root, "UPDATED: " + _old(root))
+    assert code == 0
+    assert {k: (s["start"], s["end"]) for k, s in _spans(root).items()} == \
+           {k: (s["start"] + 9, s["end"] + 9) for k, s in before.items()}
+
+
+def test_hashes_length_and_correction_are_recorded(root: Path) -> None:
+    old = _old(root)
+    new = old.replace("possession at least", "possession of at least")
+    code, result, _ = _reanchor(root, new)
+    assert code == 0
+    assert (root / "corpus" / f"{DOC}.txt").read_text("utf-8") == new
+    meta = json.loads((root / "corpus" / f"{DOC}.json").read_text("utf-8"))
+    assert meta["intake"]["text_sha256"] == sha256_text(new) and meta["intake"]["length_codepoints"] == len(new)
+    assert meta["corrections"] == [{"date": meta["corrections"][0]["date"], "previous_text_sha256": sha256_text(old),
+                                    "text_sha256": sha256_text(new), "reason": "test correction", "normalised": [],
+                                    "dropped_annotation_ids": []}]
+    data = json.loads((root / "annotations" / SET / f"{DOC}.json").read_text("utf-8"))
+    assert data["text_sha256"] == sha256_text(new)
+    assert result["counts"]["moved"] == 1  # only e5 (Nikkei Asia) lies after the edit; c1 and e6 start before it
+    assert _problems(root) == []
+
+
+def test_moved_paragraph_is_found_by_context(root: Path) -> None:
+    old = _old(root)
+    new = old.replace(NIKKEI_PARA + "\n\n", "").replace("More about\n", NIKKEI_PARA + "\n\nMore about\n")
+    code, result, _ = _reanchor(root, new)
+    assert code == 0, result
+    assert _how(result)["e5"] == "context"
+    assert _spans(root)["e5"]["start"] == new.index("Nikkei Asia")
+    assert _problems(root) == []
+
+
+DELETED_E1 = (", with Huawei – one of the country's largest tech giants – said to be creating a network of covert "
+              "semiconductor plants across the country")
+
+
+def test_deleted_span_is_reported_and_nothing_is_written(root: Path) -> None:
+    before = _snapshot(root)
+    new = _old(root).replace(DELETED_E1, "")
+    code, result, stderr = _reanchor(root, new)
+    assert code == 1
+    unplaced = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert [p["id"] for p in unplaced] == [f"{DOC}:e1"]
+    assert "deleted" in unplaced[0]["reason"]
+    assert result["written"] == [] and _snapshot(root) == before
+    text = run_chipwar("reanchor", DOC, str(root.parent / "corrected.txt"), "--reason", "x", "--corpus", str(root))
+    assert text.returncode == 1
+    assert f"UNPLACED {SET} entities {DOC}:e1 ORG" in text.stdout and "nothing written" in text.stderr
+    assert _snapshot(root) == before
+
+
+def test_drop_unplaced_writes_the_rest_and_records_the_drop(root: Path) -> None:
+    new = _old(root).replace(DELETED_E1, "")
+    code, result, _ = _reanchor(root, new, "--drop-unplaced")
+    assert code == 0
+    after = _spans(root)
+    assert "e1" not in after and {"e2", "e3", "e4", "e5", "e6", "z2", "c1", "b1", "b2"} <= after.keys()
+    assert after["z2"]["text"] == PARA1.replace(DELETED_E1, "")
+    data = json.loads((root / "annotations" / SET / f"{DOC}.json").read_text("utf-8"))
+    assert [d["annotation_ids"] for d in data["decisions"]] == [[f"{DOC}:e1"]]
+    assert "Huawei" in data["decisions"][0]["decision"] and "reanchor" in data["decisions"][0]["decision"]
+    meta = json.loads((root / "corpus" / f"{DOC}.json").read_text("utf-8"))
+    assert meta["corrections"][-1]["dropped_annotation_ids"] == [f"{DOC}:e1"]
+    assert _problems(root) == []
+
+
+def test_replaced_span_is_not_moved_onto_the_replacement(root: Path) -> None:
+    code, result, _ = _reanchor(root, _old(root).replace("according to Reuters", "according to Bloomberg News"))
+    assert code == 1
+    (p,) = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert p["id"] == f"{DOC}:e3" and "replaced by 'Bloomberg News'" in p["reason"]
+
+
+def test_edit_across_a_span_edge_is_unplaced(root: Path) -> None:
+    code, result, _ = _reanchor(root, _old(root).replace("the Semiconductor Industry", "theSemiconductors Industry"))
+    assert code == 1
+    (p,) = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert p["id"] == f"{DOC}:e4" and "crosses its start" in p["reason"]
+
+
+def test_span_inside_a_replaced_word_group_is_unplaced(root: Path) -> None:
+    code, result, _ = _reanchor(root, _old(root).replace("the face of crippling", "the face ofcrippled"))
+    assert code == 1
+    (p,) = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert p["id"] == f"{DOC}:b1" and "replaced by 'ofcrippled'" in p["reason"]
+
+
+def test_ambiguous_context_is_unplaced(root: Path) -> None:
+    old = _old(root)
+    new = old.replace(NIKKEI_PARA + "\n\n", "").replace("More about\n", f"{NIKKEI_PARA}\n\n{NIKKEI_PARA}\n\nMore about\n")
+    code, result, _ = _reanchor(root, new)
+    assert code == 1
+    (p,) = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert p["id"] == f"{DOC}:e5" and "ambiguous" in p["reason"]
+
+
+def test_copy_of_a_deleted_span_is_not_annotated_twice(corpus_copy: Path) -> None:
+    line = "Officials said that Huawei is building covert plants across the country.\n"
+    received = corpus_copy.parent / "dup.txt"
+    received.write_text(line + "\n" + line, "utf-8")
+    intake = run_chipwar("intake", str(received), "--doc-id", "dup-doc", "--rights", "Test text.", "--corpus", str(corpus_copy))
+    assert intake.returncode == 0, intake.stderr
+    text = received.read_text("utf-8")
+    write_set(corpus_copy, SET, annotation_file("dup-doc", text, annotator=SET, entities=[
+        entity(text, "dup-doc", "x1", "Huawei", "ORG", "huawei"), entity(text, "dup-doc", "x2", "Huawei", "ORG", "huawei", occurrence=1)]))
+    corrected = corpus_copy.parent / "corrected.txt"
+    corrected.write_text(line, "utf-8")  # one copy goes; its words survive only in the other, annotated, copy
+    js = run_chipwar("reanchor", "dup-doc", str(corrected), "--reason", "x", "--corpus", str(corpus_copy), "--format", "json")
+    assert js.returncode == 1
+    how = {p["id"]: (p["how"], p["reason"]) for p in json.loads(js.stdout)["placements"]}
+    assert sorted(h for h, _ in how.values()) == ["aligned", "unplaced"]
+    assert "copy already annotated" in next(r for h, r in how.values() if h == "unplaced")
+
+
+def test_dry_run_writes_nothing(root: Path) -> None:
+    before = _snapshot(root)
+    code, result, _ = _reanchor(root, "UPDATED: " + _old(root), "--dry-run")
+    assert code == 0 and result["written"] == [] and result["counts"]["moved"] == len(_spans(root))
+    assert _snapshot(root) == before
+
+
+def test_new_text_is_normalised_like_intake(root: Path) -> None:
+    code, _, _ = _reanchor(root, ("UPDATED: " + _old(root)).replace("\n", "\r\n").encode("utf-8"))
+    assert code == 0
+    assert "\r" not in _old(root)
+    meta = json.loads((root / "corpus" / f"{DOC}.json").read_text("utf-8"))
+    assert meta["corrections"][-1]["normalised"] == ["crlf_to_lf"]
+    assert _problems(root) == []
+
+
+def test_refusals(root: Path) -> None:
+    before = _snapshot(root)
+    path = root.parent / "corrected.txt"
+    path.write_text(_old(root), "utf-8")
+    same = run_chipwar("reanchor", DOC, str(path), "--reason", "x", "--corpus", str(root))
+    assert same.returncode == 1 and "identical" in same.stderr
+    missing = run_chipwar("reanchor", "no-such-doc", str(path), "--reason", "x", "--corpus", str(root))
+    assert missing.returncode == 1 and "no document" in missing.stderr
+    assert run_chipwar("reanchor", DOC, str(path), "--corpus", str(root)).returncode == 2  # --reason is required
+    assert _snapshot(root) == before
+
+
+def test_alignment_maps_edits_exactly() -> None:
+    old, new = "the covert plant of Huawai here", "a secret plant of Huawei here"
+    a = align(old, new)
+    assert [(old[i1:i2], new[j1:j2]) for i1, i2, j1, j2 in a.edits] == [("the", "a"), ("covert", "secret"), ("Huawai", "Huawei")]
+    assert a.map_start(old.index("plant")) == new.index("plant")
+    assert a.map_end(old.index("Huawai") + 6) == new.index("Huawei") + 6
+    assert a.map_start(old.index("covert") + 1) is None
