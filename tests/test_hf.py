@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from datasets import ClassLabel, Value, load_dataset
 
@@ -24,9 +25,9 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small corpus in the real layout, with emoji, CJK and combining marks before spans."""
     root = tmp_path_factory.mktemp("synthetic")
     write_synthetic_corpus(root, 12, 400, schema_dir=REPO / "schema")
-    for name in ("VERSION", "DATASHEET.md", "LICENSE"):
-        if (REPO / name).is_file():
-            (root / name).write_bytes((REPO / name).read_bytes())
+    for name in ("VERSION", "LICENSE"):
+        (root / name).write_bytes((REPO / name).read_bytes())
+    (root / "DATASHEET.md").write_text("# Datasheet: synthetic\n\nMade by chipwar.synthetic for the tests.\n", "utf-8")
     return root
 
 
@@ -150,6 +151,20 @@ def test_rebuild_in_place_never_serves_stale_rows(synthetic: Path, tmp_path: Pat
     assert run_chipwar("build", "--out", str(out), "--corpus", str(work)).returncode == 0
     assert first_label() == new_label
     assert len(list((tmp_path / "hf-home").rglob("*.arrow"))) > 0, "the default cache under HF_HOME was used"
+
+
+def test_card_and_files_carry_version_and_datasheet(synthetic: Path, built: Path) -> None:
+    version = (synthetic / "VERSION").read_text("utf-8").strip()
+    card = (built / "README.md").read_text("utf-8")
+    assert f"version: {version}" in card and "Made by chipwar.synthetic for the tests." in card
+    for path in built.rglob("*.parquet"):
+        assert pq.read_schema(path).metadata[b"chipwar.dataset_version"] == version.encode()
+
+
+def test_build_refuses_a_missing_set(synthetic: Path, tmp_path: Path) -> None:
+    result = run_chipwar("build", "--out", str(tmp_path / "out"), "--corpus", str(synthetic), "--set", "nobody")
+    assert result.returncode == 1 and "annotations/nobody/" in result.stderr and "gold" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_build_refuses_an_invalid_corpus(synthetic: Path, tmp_path: Path) -> None:

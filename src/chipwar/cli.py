@@ -295,9 +295,9 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
                                progress=_progress("building"))
     except (BuildError, SchemaError) as exc:
         raise click.ClickException(str(exc)) from None
-    configs = ", ".join(result.rows)
+    config = "entities" if "entities" in result.rows else next(iter(result.rows))
     _build_summary(result, fmt, f"Next: load it with\n  python -c \"from datasets import load_dataset; "
-                                f"print(load_dataset('{result.out}', 'entities'))\"\n  (configs: {configs})")
+                                f"print(load_dataset('{result.out}', '{config}'))\"\n  (configs: {', '.join(result.rows)})")
 
 
 @main.command()

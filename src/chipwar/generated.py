@@ -8,7 +8,8 @@ A block is written between two markers on their own lines::
 
 The word after ``GENERATED:`` names a renderer and the rest are its arguments:
 ``labels EntityLabel`` (a label set from ``schema/``), ``agreement SET_A SET_B`` (the
-``chipwar agree`` table), ``label-counts SET`` (labels per layer in a set). ``chipwar validate`` reports every block
+``chipwar agree`` table), ``label-counts SET`` (labels per layer in a set), ``documents`` (one
+row per document: source, date, genre, split, length, rights). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
 """
 
@@ -67,7 +68,20 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> st
     return "\n".join(rows) + "\n"
 
 
+def render_documents(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+    """One row per document, from its metadata; unknown values show as "unknown", never guessed."""
+    rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
+            "|---|---|---|---|---|---|---|"]
+    for doc_id in corpus.doc_ids():
+        meta = corpus.read_metadata(doc_id)
+        cells = [f"`{doc_id}`", meta["publisher"], meta["published"], meta["genre"], meta["split"],
+                 f"{meta['intake']['length_codepoints']:,}", {True: "yes", False: "no"}.get(meta["rights"]["redistributable"])]
+        rows.append("| " + " | ".join("unknown" if c is None else str(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 RENDERERS: dict[str, Renderer] = {
+    "documents": render_documents,
     "labels": render_labels,
     "agreement": render_agreement,
     "label-counts": render_label_counts,

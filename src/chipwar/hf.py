@@ -172,6 +172,11 @@ def _ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag
                "token_starts": [a for a, _ in toks], "token_ends": [b for _, b in toks], "ner_tags": tags}
 
 
+def _with_version(schema: pa.Schema, version: str) -> pa.Schema:
+    """The dataset version in a Parquet file's own metadata, so a file on its own says what it is."""
+    return schema.with_metadata({**(schema.metadata or {}), b"chipwar.dataset_version": version.encode()})
+
+
 class _Writers:
     """One Parquet writer per (config, split), flushed in batches; files named by content hash."""
 
@@ -228,10 +233,14 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         first = report.problems[0]
         raise BuildError(f"the corpus has {len(report.problems)} validation problem(s), e.g. {first.location()} "
                          f"[{first.code}] {first.message}; run `chipwar validate` and fix them first")
+    if set_name not in corpus.set_names():
+        raise BuildError(f"annotations/{set_name}/: no such annotation set (sets: {', '.join(corpus.set_names()) or 'none'}); "
+                         "pass --set with one of them")
     schemas = load_schemas(corpus.schema_dir)
     lay = layouts(schemas)
-    arrow = {"documents": Features(lay.documents.feature).arrow_schema,
-             **{k: Features(f.feature).arrow_schema for k, f in lay.spans.items()}, "ner": lay.ner.arrow_schema}
+    features = {"documents": Features(lay.documents.feature), **{k: Features(f.feature) for k, f in lay.spans.items()},
+                "ner": lay.ner}
+    arrow = {config: _with_version(f.arrow_schema, version) for config, f in features.items()}
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
