@@ -40,10 +40,10 @@ def test_entity_agreement_known(corpus_copy: Path) -> None:
          entity(text, DOC, "e3", "Qiming", "PROGRAM", "qiming")]
     b = [entity(text, DOC, "e1", "Huawei", "ORG", "huawei"), entity(text, DOC, "e2", "Washington tries", "GPE", "us"),
          entity(text, DOC, "e3", "Reuters", "ORG", "reuters")]
-    write_set(corpus_copy, "ann-a", annotation_file(DOC, text, entities=a))
-    write_set(corpus_copy, "ann-b", annotation_file(DOC, text, entities=b))
+    write_set(corpus_copy, "hand-a", annotation_file(DOC, text, entities=a))
+    write_set(corpus_copy, "hand-b", annotation_file(DOC, text, entities=b))
     assert validate_corpus(Corpus(corpus_copy)).ok
-    result = agree_sets(Corpus(corpus_copy), "ann-a", "ann-b")
+    result = agree_sets(Corpus(corpus_copy), "hand-a", "hand-b")
     ent = next(la for la in result.layers if la.layer == "entities")
     assert (ent.count_a, ent.count_b, ent.exact_matches, ent.overlap_matches) == (3, 3, 1, 2)
     assert ent.exact_f1 == pytest.approx(1 / 3) and ent.overlap_f1 == pytest.approx(2 / 3)
@@ -59,15 +59,15 @@ def test_label_disagreement_and_attributes(corpus_copy: Path) -> None:
     sentence = "Huawei is building out a covert network of semiconductor facilities across China"
     a = [span_at(text, DOC, "c1", sentence, "event_property", **claim)]
     b = [span_at(text, DOC, "c1", sentence, "causal", **{**claim, "certainty": "probable"})]
-    write_set(corpus_copy, "ann-a", annotation_file(DOC, text, claims=a))
-    write_set(corpus_copy, "ann-b", annotation_file(DOC, text, claims=b))
-    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    write_set(corpus_copy, "hand-a", annotation_file(DOC, text, claims=a))
+    write_set(corpus_copy, "hand-b", annotation_file(DOC, text, claims=b))
+    result = run_chipwar("agree", "hand-a", "hand-b", "--corpus", str(corpus_copy), "--format", "json")
     assert result.returncode == 0, result.stderr
     claims = next(la for la in json.loads(result.stdout)["layers"] if la["layer"] == "claims")
     assert claims["exact_f1"] == 1.0 and claims["label"]["agreement"] == 0.0
     assert claims["attributes"]["certainty"]["agreement"] == 0.0
     assert claims["attributes"]["sourcing"]["agreement"] == 1.0
-    table = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy))
+    table = run_chipwar("agree", "hand-a", "hand-b", "--corpus", str(corpus_copy))
     assert "| claims | 1 | 1 | 1.00 | 1.00 | 0.00 |" in table.stdout
 
 

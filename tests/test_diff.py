@@ -33,9 +33,10 @@ def _ann(root: Path, set_name: str = "alice", doc_id: str = DOC) -> Path:
 
 @pytest.fixture
 def released(git_corpus: Path) -> Path:
-    """The corpus with a hand-made set 'alice' as the only annotations of DOC, committed and tagged v0.1.0."""
-    for other in (git_corpus / "annotations").glob(f"*/{DOC}.json"):
-        other.unlink()
+    """The corpus with a hand-made set 'alice' as the only annotations of DOC (none of GONE), committed and tagged v0.1.0."""
+    for doc_id in (DOC, GONE):
+        for other in (git_corpus / "annotations").glob(f"*/{doc_id}.json"):
+            other.unlink()
     text = _text(git_corpus)
     write_set(git_corpus, "alice", annotation_file(
         DOC, text, annotator="alice",
@@ -87,6 +88,7 @@ def test_diff_between_two_revisions_lists_exactly_the_changes(released: Path, tm
     write_set(released, "bob", annotation_file("new-doc", new_text, annotator="bob",
                                                entities=[entity(new_text, "new-doc", "e1", "ASML", "ORG", "asml")]))
     git(released, "rm", "-q", f"corpus/{GONE}.txt", f"corpus/{GONE}.json")
+    assert run_chipwar("generate", "--corpus", str(released)).returncode == 0
     assert run_chipwar("validate", str(released)).returncode == 0
     git(released, "add", "--all")
     git(released, "commit", "-qm", "changes")

@@ -25,6 +25,8 @@ def test_exact_bytes_are_kept(corpus_copy: Path, tmp_path: Path) -> None:
     assert meta["intake"]["normalised"] == []
     assert meta["publisher"] is None and meta["notes"]["publisher"] == "not known"
     assert meta["intake"]["length_codepoints"] == len(received.read_text("utf-8"))
+    assert validate_corpus(Corpus(corpus_copy)).codes() == ["generated_stale"]  # DATASHEET counts documents
+    assert run_chipwar("generate", "--corpus", str(corpus_copy)).returncode == 0
     assert validate_corpus(Corpus(corpus_copy)).ok
 
 

@@ -65,7 +65,7 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
                 _check_annotation_file(schemas, path, rel, doc_id, text, sha, report)
         if progress:
             progress(n, len(doc_ids))
-    if whole:
+    if whole and report.ok:  # generated figures are computed from the data, so only from data that is sound
         report.extend(check_generated(corpus, schemas))
     return report
 
@@ -255,8 +255,16 @@ def _annotation_id(obj: Any, path: list) -> str | None:
 def _check_annotation_file(schemas: Schemas, path: str, rel: str, doc_id: str,
                            text: str | None, sha: str | None, report: Report) -> None:
     data = _parse_json(path, rel, doc_id, report)
-    if data is None:
-        return
+    if data is not None:
+        check_annotation_data(schemas, data, rel, doc_id, text, sha, report)
+
+
+def check_annotation_data(schemas: Schemas, data: Any, rel: str, doc_id: str,
+                          text: str | None, sha: str | None, report: Report) -> None:
+    """Every check of one annotation file's parsed content, against its document's text and SHA-256.
+
+    Importers call this on what they are about to write, so nothing invalid reaches the disk.
+    """
     report.extend(_schema_problems(schemas, schemas.annotations_validator, data, rel, doc_id))
     if not isinstance(data, dict):
         return
