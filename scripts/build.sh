@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[hf]'
+.venv/bin/python -m pip install --quiet -e '.[hf,labelstudio]'
 .venv/bin/chipwar validate
 .venv/bin/chipwar stats
 .venv/bin/chipwar build --out dist/chipwar

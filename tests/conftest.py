@@ -113,3 +113,36 @@ def git_corpus(tmp_path: Path) -> Path:
     git(root, "add", "--all")
     git(root, "commit", "--quiet", "-m", "corpus")
     return root
+
+
+def _server_module():
+    """``scripts/labelstudio_server.py``, the same script annotators run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("labelstudio_server", REPO / "scripts" / "labelstudio_server.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def labelstudio_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Label Studio on 127.0.0.1 with a fresh data folder, started by our script; stopped after the session.
+
+    Yields the script module, the server record and the admin's personal access token. A
+    server that cannot start fails the tests that need it: they never skip.
+    """
+    import socket
+
+    server_script = _server_module()
+    with socket.socket() as sock:  # a free port; the script still reads the real one from the log
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data_dir = tmp_path_factory.mktemp("labelstudio")
+    server = server_script.start(data_dir, port)
+    try:
+        token = server_script.personal_access_token(server.url, server.username, server.password, server)
+        yield server_script, server, token
+    finally:
+        server_script.stop(data_dir)

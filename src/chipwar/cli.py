@@ -587,3 +587,8 @@ def changelog(check: bool, corpus_path: Path, fmt: str) -> None:
     else:
         click.echo(f"changelog: {len(result.report.problems)} problem(s); each says what to add or fix.", err=True)
     sys.exit(0 if result.report.ok or not check else 1)
+
+
+from .labelstudio_cli import labelstudio  # noqa: E402 - the group's commands use the options defined above
+
+main.add_command(labelstudio)

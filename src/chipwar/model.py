@@ -20,6 +20,9 @@ LAYER_LABEL_SET: Final = {
     "bias_markers": "BiasLabel",
 }
 
+#: The ``$defs`` entry describing one span of each layer (its ``properties`` give the field order).
+LAYER_SPAN_DEF: Final = {"zones": "Zone", "entities": "Entity", "claims": "Claim", "bias_markers": "BiasMarker"}
+
 #: Prefix letter of the local part of an annotation id (``<doc_id>:e12``), per layer.
 LAYER_ID_PREFIX: Final = {"zones": "z", "entities": "e", "claims": "c", "bias_markers": "b"}
 

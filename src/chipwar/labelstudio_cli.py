@@ -1,0 +1,205 @@
+"""``chipwar labelstudio …``: config, tasks, import, push and pull (the commands only; work is in labelstudio*.py)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import CORPUS, FORMAT, _corpus, _echo_json
+from .labelstudio import ImportResult, LabelStudioError, build_tasks, label_config, plan_import, rendered
+from .report import render_text
+from .schema import SchemaError, load_schemas
+from .storage import dumps_json, loads_json, write_bytes_atomic, write_files_atomic
+
+ANNOTATOR = click.option("--annotator", required=True, help="Set to write: annotations/NAME/ (a-z, 0-9, -, _).")
+USER = click.option("--user", default=None, help="Import only this Label Studio user's annotations (e-mail or user id).")
+KIND = click.option("--kind", type=click.Choice(["person", "model", "team", "import"]), default="person", show_default=True,
+                    help="Who the Label Studio user is, recorded in the file's annotator.")
+REPLACE = click.option("--replace", is_flag=True, help="Overwrite annotation files that differ (listed as conflicts otherwise).")
+PROJECT = click.option("--project", "title", default="chipwar", show_default=True, help="Label Studio project title.")
+
+
+@click.group("labelstudio")
+def labelstudio() -> None:
+    """Annotate in Label Studio: config, tasks, import of exports, push and pull.
+
+    \b
+    Examples:
+      chipwar labelstudio config --out labelstudio.xml
+      chipwar labelstudio tasks --set gold --out tasks.json
+      chipwar labelstudio import export.json --annotator alice
+      python scripts/labelstudio_server.py run -- chipwar labelstudio push --set gold
+    """
+
+
+@labelstudio.command("config")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write here instead of printing.")
+@CORPUS
+def config_command(out: Path | None, corpus_path: Path) -> None:
+    """The labeling config generated from schema/, checked with label-studio-sdk's LabelInterface.
+
+    \b
+    Examples:
+      chipwar labelstudio config
+      chipwar labelstudio config --out labelstudio.xml
+    """
+    corpus = _corpus(corpus_path)
+    try:
+        xml = label_config(load_schemas(corpus.schema_dir))
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        from label_studio_sdk.label_interface import LabelInterface
+        LabelInterface(xml)
+    except ImportError:
+        click.echo("note: label-studio-sdk not installed; config not checked (pip install 'chipwar[labelstudio]')", err=True)
+    if out is None:
+        click.echo(xml, nl=False)
+        return
+    write_bytes_atomic(out, xml.encode("utf-8"))
+    click.echo(f"wrote {out}. Next: paste it into the project's Labeling Interface, or use `chipwar labelstudio push`.")
+
+
+@labelstudio.command("tasks")
+@click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set sent as predictions; '' for none.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Task file to write (JSON).")
+@CORPUS
+def tasks_command(set_name: str, out: Path, corpus_path: Path) -> None:
+    """One task per document (text, doc id, SHA-256), with a set's annotations as predictions, ids kept.
+
+    \b
+    Examples:
+      chipwar labelstudio tasks --out tasks.json
+      chipwar labelstudio tasks --set '' --out empty-tasks.json
+    """
+    corpus = _corpus(corpus_path)
+    try:
+        tasks = build_tasks(corpus, set_name or None)
+    except LabelStudioError as exc:
+        raise click.ClickException(str(exc)) from None
+    write_bytes_atomic(out, dumps_json(tasks))
+    with_pred = sum(1 for t in tasks if t.get("predictions"))
+    click.echo(f"wrote {len(tasks)} task(s) to {out}, {with_pred} with predictions from {set_name or 'no set'}.")
+    click.echo("Next: import the file in the project's Data Manager, or use `chipwar labelstudio push`.")
+
+
+@labelstudio.command("import")
+@click.argument("export_file", metavar="EXPORT.json", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@ANNOTATOR
+@USER
+@KIND
+@REPLACE
+@CORPUS
+@FORMAT
+def import_command(export_file: Path, annotator: str, user: str | None, kind: str, replace: bool, corpus_path: Path,
+                   fmt: str) -> None:
+    """Turn a full JSON export of a project into validated annotation files (all or nothing).
+
+    \b
+    Examples:
+      chipwar labelstudio import project-1-at-2026-11-30.json --annotator alice
+      chipwar labelstudio import export.json --annotator bob --user bob@example.org --format json
+    """
+    corpus = _corpus(corpus_path)
+    try:
+        export = loads_json(export_file.read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(f"{export_file}: not valid JSON ({exc}); export the project again as JSON") from None
+    _import(corpus, export, annotator, str(export_file), user, kind, replace, fmt)
+
+
+@labelstudio.command("push")
+@click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set sent as predictions; '' for none.")
+@PROJECT
+@CORPUS
+@FORMAT
+def push_command(set_name: str, title: str, corpus_path: Path, fmt: str) -> None:
+    """Create or update the project on the server: config, and a task per document not yet there.
+
+    The server and token come from LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY.
+
+    \b
+    Examples:
+      python scripts/labelstudio_server.py run -- chipwar labelstudio push --set gold
+      LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... chipwar labelstudio push
+    """
+    from .labelstudio_sync import push
+
+    corpus = _corpus(corpus_path)
+    try:
+        result = push(corpus, set_name or None, title)
+    except LabelStudioError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        _echo_json({"project_id": result.project_id, "url": result.url, "created_project": result.created_project,
+                    "added": result.added, "existing": result.existing})
+        return
+    click.echo(f"project {title!r} ({'created' if result.created_project else 'updated'}): {len(result.added)} task(s) added, "
+               f"{len(result.existing)} already there.")
+    click.echo(f"Next: open {result.url} and annotate; then `chipwar labelstudio pull --annotator NAME`.")
+
+
+@labelstudio.command("pull")
+@ANNOTATOR
+@USER
+@KIND
+@REPLACE
+@PROJECT
+@CORPUS
+@FORMAT
+def pull_command(annotator: str, user: str | None, kind: str, replace: bool, title: str, corpus_path: Path, fmt: str) -> None:
+    """Export the project (full JSON) from the server and import it into annotations/NAME/.
+
+    \b
+    Examples:
+      python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator alice
+      python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator bob --user bob@example.org
+    """
+    from .labelstudio_sync import export
+
+    corpus = _corpus(corpus_path)
+    try:
+        tasks = export(title)
+    except LabelStudioError as exc:
+        raise click.ClickException(str(exc)) from None
+    _import(corpus, tasks, annotator, f"Label Studio project {title!r}", user, kind, replace, fmt)
+
+
+def _import(corpus: Any, export: Any, annotator: str, source: str, user: str | None, kind: str, replace: bool, fmt: str) -> None:
+    try:
+        result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
+    except (LabelStudioError, SchemaError) as exc:
+        raise click.ClickException(str(exc)) from None
+    blocked = bool(result.conflicts) and not replace
+    ok = result.report.ok and not blocked
+    if ok and result.files:
+        write_files_atomic(rendered(result))
+    _import_summary(corpus, result, ok, blocked, fmt)
+    sys.exit(0 if ok else 1)
+
+
+def _import_summary(corpus: Any, result: ImportResult, ok: bool, blocked: bool, fmt: str) -> None:
+    written = [corpus.rel(p) for p in result.files] if ok else []
+    if fmt == "json":
+        _echo_json({"ok": ok, "written": written, "unchanged": [corpus.rel(p) for p in result.unchanged],
+                    "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired,
+                    "notices": result.notices, "problems": [asdict(p) for p in result.report.problems]})
+        return
+    for line in (*result.repaired, *result.notices):
+        click.echo(f"note: {line}")
+    if result.report.problems:
+        click.echo(render_text(result.report))
+        click.echo(f"import: {len(result.report.problems)} problem(s); nothing written. Fix them in Label Studio and pull again.",
+                   err=True)
+    elif blocked:
+        for path in result.conflicts:
+            click.echo(f"conflict: {corpus.rel(path)} exists and differs from the import", err=True)
+        click.echo("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.",
+                   err=True)
+    else:
+        click.echo(f"import: wrote {len(written)} file(s), {len(result.unchanged)} unchanged, {len(result.repaired)} span(s) repaired.")
+        click.echo("Next: `chipwar validate`, then `chipwar agree` against another set, then commit.")

@@ -1,0 +1,99 @@
+"""Live sync with a Label Studio server through ``label-studio-sdk`` 2.x (the ``labelstudio`` extra).
+
+The server and the personal access token come from the environment only
+(``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``); the token is never printed, logged or
+written. A project is found by title, so pushing again updates it instead of making a
+second one, and a document that already has a task gets no second task.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .corpus import Corpus
+from .labelstudio import LabelStudioError, build_tasks, label_config
+from .schema import load_schemas
+
+DEFAULT_PROJECT = "chipwar"
+
+
+@dataclass
+class PushResult:
+    """What a push did."""
+
+    project_id: int
+    url: str
+    created_project: bool
+    added: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+def client() -> Any:
+    """An SDK client for the server in the environment; a clear error when anything is missing."""
+    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
+    if not url or not key:
+        raise LabelStudioError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a personal access token) in the environment; "
+                               "with the local server: python scripts/labelstudio_server.py run -- chipwar labelstudio …")
+    try:
+        from label_studio_sdk import LabelStudio
+    except ImportError:
+        raise LabelStudioError("label-studio-sdk is not installed: pip install 'chipwar[labelstudio]'") from None
+    return LabelStudio(base_url=url.rstrip("/"), api_key=key, timeout=120)
+
+
+def find_project(ls: Any, title: str) -> Any | None:
+    return next((p for p in ls.projects.list() if p.title == title), None)
+
+
+def push(corpus: Corpus, set_name: str | None, title: str = DEFAULT_PROJECT) -> PushResult:
+    """Create or update the project (config, then one task per document not yet in it)."""
+    if len(title) < 3:
+        raise LabelStudioError(f"--project {title!r}: Label Studio needs a title of at least 3 characters")
+    config = label_config(load_schemas(corpus.schema_dir))
+    tasks = build_tasks(corpus, set_name)
+    ls = _call(client)
+    project = _call(find_project, ls, title)
+    created = project is None
+    if created:
+        project = _call(ls.projects.create, title=title, label_config=config)
+    elif project.label_config != config:
+        _call(ls.projects.update, id=project.id, label_config=config)
+    have = {t.data.get("doc_id") for t in _call(lambda: list(ls.tasks.list(project=project.id, fields="all")))}
+    new = [t for t in tasks if t["data"]["doc_id"] not in have]
+    if new:
+        _call(ls.projects.import_tasks, id=project.id, request=new, return_task_ids=True)
+    base = os.environ["LABEL_STUDIO_URL"].rstrip("/")
+    return PushResult(project.id, f"{base}/projects/{project.id}/data", created,
+                      [t["data"]["doc_id"] for t in new], sorted(d for d in have if d))
+
+
+def export(title: str = DEFAULT_PROJECT) -> list[dict[str, Any]]:
+    """The project's full JSON export (never JSON_MIN, which drops relations)."""
+    ls = _call(client)
+    project = _call(find_project, ls, title)
+    if project is None:
+        raise LabelStudioError(f"no Label Studio project titled {title!r}; create it with `chipwar labelstudio push`")
+    tasks = _call(ls.projects.exports.as_json, project.id)
+    emails = {u.id: u.email for u in _call(lambda: list(ls.users.list()))}
+    for task in tasks:  # the export names users by id only; the annotator record should say who
+        for ann in task.get("annotations") or ():
+            if isinstance(ann.get("completed_by"), int):
+                ann["completed_by"] = {"id": ann["completed_by"], "email": emails.get(ann["completed_by"])}
+    return tasks
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the SDK, turning its errors into messages that never carry the token."""
+    try:
+        return fn(*args, **kwargs)
+    except LabelStudioError:
+        raise
+    except Exception as exc:  # the SDK raises httpx and ApiError types; both are reported the same way
+        status = getattr(exc, "status_code", None)
+        if status == 401:
+            raise LabelStudioError("Label Studio refused the token (401): LABEL_STUDIO_API_KEY must be a valid personal "
+                                   "access token of this server") from None
+        raise LabelStudioError(f"Label Studio at {os.environ.get('LABEL_STUDIO_URL')}: {type(exc).__name__}"
+                               + (f" (HTTP {status})" if status else f": {exc}")) from None

@@ -1,0 +1,63 @@
+"""Test data shared by the Label Studio tests: a document with emoji, CJK and combining marks, and exports."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from chipwar.corpus import Corpus
+from chipwar.intake import IntakeRequest, intake_document
+from chipwar.labelstudio import build_tasks
+
+from .conftest import annotation_file, entity, span_at, write_set
+
+EMOJI_DOC = "test-emoji"
+#: Astral emoji (a ZWJ sequence), CJK and a combining mark (q + U+0307) before every span.
+EMOJI_TEXT = "Intro 😀👩\u200d🔬 中国芯片 q\u0307 — Huawei said 深圳 plants would double output, a reckless plan.\n"
+
+
+def add_emoji_document(root: Path) -> dict[str, Any]:
+    """Intake EMOJI_DOC into a corpus copy and give it a gold annotation file with a claim, a marker and their links."""
+    received = root / "received.txt"
+    received.write_text(EMOJI_TEXT, "utf-8")
+    intake_document(Corpus(root), IntakeRequest(
+        received=received, doc_id=EMOJI_DOC, url=None, publisher=None, published=None, title=None, title_source="unknown",
+        language="en", genre=None, rights_statement="Test text.", notes={}))
+    received.unlink()
+    t = EMOJI_TEXT
+    huawei = entity(t, EMOJI_DOC, "e1", "Huawei", "ORG", "huawei")
+    shenzhen = entity(t, EMOJI_DOC, "e2", "深圳", "GPE", "shenzhen")
+    shenzhen["gpe_role"] = "location"
+    claim = span_at(t, EMOJI_DOC, "c1", "深圳 plants would double output", "prediction", check_worthiness="non_factual",
+                    claimant_type="entity", claimant_id="huawei", attribution_form="indirect", attribution_cue="said",
+                    sourcing="named_organization", source_ids=["huawei"], certainty="probable")
+    marker = span_at(t, EMOJI_DOC, "b1", "reckless", "loaded_language", target_ids=["huawei"], polarity="negative",
+                     intensity="medium", in_quote=False, quote_speaker_id=None)
+    marker["note"] = "A note that must survive."
+    data = annotation_file(EMOJI_DOC, t, annotator="gold", entities=[huawei, shenzhen], claims=[claim], bias_markers=[marker])
+    data["canonical_entities"] = [{"id": "huawei", "name": "Huawei", "label": "ORG", "kb_ids": []},
+                                  {"id": "shenzhen", "name": "Shenzhen", "label": "GPE", "kb_ids": []}]
+    data["document_labels"] = {"genre": "news_report", "primary_frame": "economic", "tone": "neutral",
+                               "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None}
+    write_set(root, "gold", data)
+    return data
+
+
+def export_from_predictions(root: Path, set_name: str = "gold", completed_by: Any = 7) -> list[dict[str, Any]]:
+    """A full JSON export as Label Studio gives it after an annotator submitted every pre-annotation unchanged."""
+    export = []
+    for n, task in enumerate(build_tasks(Corpus(root), set_name), 1):
+        result = copy.deepcopy(task["predictions"][0]["result"]) if task.get("predictions") else []
+        export.append({"id": n, "data": task["data"], "predictions": [n], "annotations": [
+            {"id": n, "completed_by": completed_by, "was_cancelled": False, "result": result,
+             "created_at": "2026-11-30T10:00:00.123456Z", "updated_at": "2026-11-30T10:05:00.654321Z"}]})
+    return export
+
+
+def task_of(export: list[dict], doc_id: str) -> dict:
+    return next(t for t in export if t["data"]["doc_id"] == doc_id)
+
+
+def region_items(task: dict, region_id: str) -> list[dict]:
+    return [i for i in task["annotations"][0]["result"] if i.get("id") == region_id]
