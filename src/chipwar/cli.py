@@ -287,13 +287,13 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
       python -c "from datasets import load_dataset; print(load_dataset('$PWD/dist/chipwar', 'claims'))"
     """
     from .hf import BuildError, build_dataset
-    from .versions import dataset_version
+    from .versions import VersionError, dataset_version
 
     corpus = _corpus(corpus_path)
     try:
         result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
                                progress=_progress("building"))
-    except (BuildError, SchemaError) as exc:
+    except (BuildError, SchemaError, VersionError) as exc:
         raise click.ClickException(str(exc)) from None
     config = "entities" if "entities" in result.rows else next(iter(result.rows))
     _build_summary(result, fmt, f"Next: load it with\n  python -c \"from datasets import load_dataset; "

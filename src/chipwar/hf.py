@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -35,13 +36,14 @@ from datasets import ClassLabel, Features, List, Value
 from .corpus import Corpus
 from .features import Field, SchemaWalker, struct_of
 from .model import LAYER_LABEL_SET
+from .parallel import chunked, ordered_map
 from .schema import Schemas, load_schemas
-from .sentences import SentenceIndex, split_sentences, tokenize
+from .sentences import SentenceIndex, split_sentences, token_offsets
 
 SPAN_CONFIGS = ("entities", "claims", "bias_markers")
 CONFIGS = ("documents", *SPAN_CONFIGS, "ner")
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
-BATCH_DOCS = 500
+BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
 
 
 class BuildError(Exception):
@@ -148,19 +150,23 @@ def _ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag
         placed.append((ent["start"], ent["end"], ent))
     by_sentence: dict[int, list[dict]] = {}
     index = SentenceIndex(sentences)
+    number = {sent.start: i for i, sent in enumerate(sentences)}
     for start, end, ent in placed:
         s, e = index.covering(start, end)
-        first = next(i for i, sent in enumerate(sentences) if sent.start == s)
+        first = number[s]
         if sentences[first].end != e:
             unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "crosses a sentence boundary"))
             continue
         by_sentence.setdefault(first, []).append(ent)
+    all_starts, all_ends = token_offsets(text)
     for i, sent in enumerate(sentences):
-        toks = tokenize(text, sent.start, sent.end)
-        tags = [0] * len(toks)
-        starts = {t[0]: k for k, t in enumerate(toks)}
-        ends = {t[1]: k for k, t in enumerate(toks)}
-        for ent in by_sentence.get(i, []):
+        lo, hi = bisect_left(all_starts, sent.start), bisect_left(all_starts, sent.end)
+        token_starts, token_ends = all_starts[lo:hi], all_ends[lo:hi]
+        tags = [0] * (hi - lo)
+        ents = by_sentence.get(i, ())
+        starts = dict(zip(token_starts, range(hi - lo))) if ents else {}
+        ends = dict(zip(token_ends, range(hi - lo))) if ents else {}
+        for ent in ents:
             a, b = starts.get(ent["start"]), ends.get(ent["end"])
             if a is None or b is None:
                 unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "does not start and end on token boundaries"))
@@ -168,8 +174,9 @@ def _ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag
             tags[a] = tag_index["B-" + ent["label"]]
             for k in range(a + 1, b + 1):
                 tags[k] = tag_index["I-" + ent["label"]]
-        yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i, "tokens": [text[a:b] for a, b in toks],
-               "token_starts": [a for a, _ in toks], "token_ends": [b for _, b in toks], "ner_tags": tags}
+        yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i,
+               "tokens": list(map(text.__getitem__, map(slice, token_starts, token_ends))),
+               "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags}
 
 
 def _with_version(schema: pa.Schema, version: str) -> pa.Schema:
@@ -178,35 +185,28 @@ def _with_version(schema: pa.Schema, version: str) -> pa.Schema:
 
 
 class _Writers:
-    """One Parquet writer per (config, split), flushed in batches; files named by content hash."""
+    """One Parquet writer per (config, split), fed one table per chunk of documents, in document
+    order (a row group each); files named by content hash."""
 
     def __init__(self, root: Path, schemas: dict[str, pa.Schema]) -> None:
         self.root, self.schemas = root, schemas
-        self.buffers: dict[tuple[str, str], list[dict]] = {}
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
         self.rows: dict[str, dict[str, int]] = {}
 
-    def add(self, config: str, split: str, rows: list[dict]) -> None:
-        self.buffers.setdefault((config, split), []).extend(rows)
+    def add(self, config: str, split: str, table: pa.Table) -> None:
+        key = (config, split)
+        writer = self.writers.get(key)
+        if writer is None:
+            path = self.root / "data" / config / f"{split}.parquet.tmp"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = self.writers[key] = pq.ParquetWriter(path, self.schemas[config], compression="zstd",
+                                                          write_statistics=False, store_schema=True)
+        writer.write_table(table, row_group_size=max(table.num_rows, 1))
         counts = self.rows.setdefault(config, {})
-        counts[split] = counts.get(split, 0) + len(rows)
-
-    def flush(self) -> None:
-        for key, rows in self.buffers.items():
-            if not rows:
-                continue
-            writer = self.writers.get(key)
-            if writer is None:
-                path = self.root / "data" / key[0] / f"{key[1]}.parquet.tmp"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                writer = self.writers[key] = pq.ParquetWriter(path, self.schemas[key[0]], compression="zstd",
-                                                              write_statistics=False, store_schema=True)
-            writer.write_table(pa.Table.from_pylist(rows, schema=self.schemas[key[0]]))
-            rows.clear()
+        counts[split] = counts.get(split, 0) + table.num_rows
 
     def close(self) -> dict[str, dict[str, str]]:
         """Close every file and name it by its hash; return config -> split -> relative path."""
-        self.flush()
         names: dict[str, dict[str, str]] = {}
         for (config, split), writer in sorted(self.writers.items()):
             writer.close()
@@ -247,31 +247,18 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     try:
         result = BuildResult(out=out, with_text=with_text)
         writers = _Writers(staging, arrow)
-        tag_index = {t: i for i, t in enumerate(lay.ner_tags)}
         doc_ids = corpus.doc_ids()
-        for n, doc_id in enumerate(doc_ids, 1):
-            meta, text = corpus.read_metadata(doc_id), corpus.read_text(doc_id)
-            ann_path = corpus.annotation_path(set_name, doc_id)
-            annotations = corpus.read_annotations(set_name, doc_id) if ann_path.is_file() else None
-            split = meta["split"]
-            kept_text = text if with_text else None
-            row = document_row(meta, kept_text, set_name, annotations)
-            if not with_text:
-                row = _strip_span_text(row)
-            writers.add("documents", split, [lay.documents.encode(row)])
-            sentences = split_sentences(text)
-            index = SentenceIndex(sentences) if with_text else None
-            for layer in SPAN_CONFIGS:
-                spans = (annotations or {}).get(layer, [])
-                enc = lay.spans[layer].encode
-                writers.add(layer, split, [enc(r) for r in _span_rows(layer, doc_id, spans, kept_text, index)])
-            if with_text:
-                writers.add("ner", split, list(_ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []),
-                                                         tag_index, result.unaligned)))
-            if n % BATCH_DOCS == 0:
-                writers.flush()
+        global _BUILD
+        _BUILD = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
+        done = 0
+        for tables, unaligned, n_docs in ordered_map(_build_chunk, chunked(doc_ids, BATCH_DOCS)):
+            for (config, split), table in tables.items():
+                writers.add(config, split, table)
+            result.unaligned.extend(unaligned)
+            done += n_docs
             if progress:
-                progress(n, len(doc_ids))
+                progress(done, len(doc_ids))
+        _BUILD = None
         files = writers.close()
         result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
         _carry(corpus, staging)
@@ -282,6 +269,51 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
+
+
+@dataclass(frozen=True)
+class _BuildJob:
+    """What every chunk of a build needs; set before the worker processes fork, so it is shared, not pickled."""
+
+    corpus: Corpus
+    set_name: str
+    with_text: bool
+    lay: Layouts
+    arrow: dict[str, pa.Schema]
+    tag_index: dict[str, int]
+
+
+_BUILD: _BuildJob | None = None
+
+
+def _build_chunk(doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int]:
+    """The rows of some documents as one Arrow table per (config, split), in document order."""
+    job = _BUILD
+    assert job is not None
+    corpus, lay = job.corpus, job.lay
+    rows: dict[tuple[str, str], list[dict]] = {}
+    unaligned: list[Unaligned] = []
+    for doc_id in doc_ids:
+        meta, text = corpus.read_metadata(doc_id), corpus.read_text(doc_id)
+        ann_path = corpus.annotation_path(job.set_name, doc_id)
+        annotations = corpus.read_annotations(job.set_name, doc_id) if ann_path.is_file() else None
+        split = meta["split"]
+        kept_text = text if job.with_text else None
+        row = document_row(meta, kept_text, job.set_name, annotations)
+        if not job.with_text:
+            row = _strip_span_text(row)
+        rows.setdefault(("documents", split), []).append(lay.documents.encode(row))
+        sentences = split_sentences(text)
+        index = SentenceIndex(sentences) if job.with_text else None
+        for layer in SPAN_CONFIGS:
+            spans = (annotations or {}).get(layer, [])
+            enc = lay.spans[layer].encode
+            rows.setdefault((layer, split), []).extend(enc(r) for r in _span_rows(layer, doc_id, spans, kept_text, index))
+        if job.with_text:
+            rows.setdefault(("ner", split), []).extend(
+                _ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []), job.tag_index, unaligned))
+    tables = {key: pa.Table.from_pylist(batch, schema=job.arrow[key[0]]) for key, batch in rows.items() if batch}
+    return tables, unaligned, len(doc_ids)
 
 
 def _strip_span_text(row: dict) -> dict:

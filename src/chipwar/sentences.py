@@ -45,9 +45,16 @@ def _add(text: str, start: int, end: int, out: list[Sentence]) -> None:
         out.append(Sentence(start, end))
 
 
-def tokenize(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Token (start, end) offsets within ``text[start:end]``."""
-    return [(m.start() + start, m.end() + start) for m in _TOKEN.finditer(text[start:end])]
+def token_offsets(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of every token of ``text``, in order.
+
+    Tokenizing the whole text once gives the same tokens as tokenizing sentence by sentence:
+    no token holds white space and every sentence boundary lies in white space."""
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    if not spans:
+        return [], []
+    starts, ends = zip(*spans)
+    return list(starts), list(ends)
 
 
 class SentenceIndex:

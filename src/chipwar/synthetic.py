@@ -158,6 +158,7 @@ def write_synthetic_corpus(root: Path, n_docs: int, n_annotations: int, seed: in
     shutil.copytree(schema_dir, root / "schema", dirs_exist_ok=True)
     (root / "corpus").mkdir()
     (root / "annotations" / set_name).mkdir(parents=True)
+    (root / "VERSION").write_text("0.0.0\n", "utf-8")  # a dataset version, so `chipwar build` runs on it too
     per_doc, extra = divmod(n_annotations, n_docs) if n_docs else (0, 0)
     layers: Counter[str] = Counter()
     written = 0
