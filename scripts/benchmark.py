@@ -287,6 +287,10 @@ def targets(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def render_text(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, "
@@ -296,7 +300,7 @@ def render_text(report: dict[str, Any]) -> str:
     for size in report["sizes"]:
         for name, res in size["results"].items():
             lines.append(f"{size['size']:<6} {size['documents']:>7,} {size['annotations']:>8,} {name:<18} {res['best_s']:>8.2f} "
-                         f"{res['median_s']:>9.2f} {res['cpu_s']:>7.2f} {res['floor_ratio'] if res['floor_ratio'] is not None else float('nan'):>8.2f} {res['peak_rss_mib']:>9.1f} "
+                         f"{res['median_s']:>9.2f} {res['cpu_s']:>7.2f} {_ratio(res['floor_ratio']):>8} {res['peak_rss_mib']:>9.1f} "
                          f"{res['annotations_per_s']:>9,.0f}")
             if res["failed_output"]:
                 lines.append("    failed: " + res["failed_output"].strip().replace("\n", "\n    "))
