@@ -39,7 +39,7 @@ import orjson
 EXAMPLE = """\
 examples:
   .venv/bin/python scripts/benchmark.py                      # 2,000/50,000 and 20,000/500,000
-  .venv/bin/python scripts/benchmark.py --quick              # CI-size smoke run, under a minute
+  .venv/bin/python scripts/benchmark.py --quick              # smoke sizes, about two minutes
   .venv/bin/python scripts/benchmark.py --small 500:10000 --large 5000:100000 --format json
 """
 
