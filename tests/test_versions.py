@@ -98,19 +98,6 @@ def test_first_release_moves_unreleased_commits_and_tags(unreleased: Path) -> No
     assert "- The corpus." in git(unreleased, "tag", "-l", "--format=%(contents)", "v0.1.0")
 
 
-def test_repository_changelog_releases_as_it_is(git_corpus: Path) -> None:
-    """The repository's own changelog can be released: its Unreleased entries move under the version."""
-    version = (git_corpus / "VERSION").read_text("utf-8").strip()
-    before = parse_changelog((git_corpus / "CHANGELOG.md").read_text("utf-8"))
-    if before.unreleased is None or not before.unreleased.entry_count or before.has_version(version):
-        pytest.skip("the repository has released its Unreleased entries already")
-    code, payload = _release(git_corpus, version)
-    assert code == 0, payload
-    after = parse_changelog((git_corpus / "CHANGELOG.md").read_text("utf-8"))
-    assert after.problems == [] and after.unreleased is not None and after.unreleased.entry_count == 0
-    assert next(s for s in after.sections if s.version == version).entries == before.unreleased.entries
-
-
 def test_release_bump_follows_the_changes(first: Path) -> None:
     _annotate(first, ("e1", "Huawei", ""))
     _entry(first, "Added", "alice annotates one entity")
