@@ -75,14 +75,18 @@ def label_config(schemas: Schemas) -> str:
     relations = ET.SubElement(view, "Relations")
     for name in RELATIONS:
         ET.SubElement(relations, "Relation", value=name)
-    for layer in LAYERS:
+    for layer in LAYERS:  # each layer's attributes in a view shown only while a region of that layer is selected
+        group = ET.SubElement(view, "View", visibleWhen="region-selected", whenTagName=layer)
         for attr, def_name in LAYER_ATTRIBUTES[layer].items():
-            _choices(view, attr, schemas.label_names(def_name), per_region=True, layer=layer)
+            ET.SubElement(group, "Header", value=attr, size="6")
+            _choices(group, attr, schemas.label_names(def_name), per_region=True, layer=layer)
         for attr in BOOL_ATTRIBUTES.get(layer, ()):
-            _choices(view, attr, ["true", "false"], per_region=True, layer=layer)
+            ET.SubElement(group, "Header", value=attr, size="6")
+            _choices(group, attr, ["true", "false"], per_region=True, layer=layer)
         for attr in TEXT_ATTRIBUTES.get(layer, ()):
-            ET.SubElement(view, "TextArea", name=attr, toName=TEXT_NAME, perRegion="true", visibleWhen="region-selected",
-                          whenTagName=layer, maxSubmissions="1", editable="true", placeholder=attr)
+            ET.SubElement(group, "Header", value=attr, size="6")
+            ET.SubElement(group, "TextArea", name=attr, toName=TEXT_NAME, perRegion="true", maxSubmissions="1",
+                          editable="true", placeholder=attr)
     ET.SubElement(view, "TextArea", name=NOTE, toName=TEXT_NAME, perRegion="true", visibleWhen="region-selected",
                   maxSubmissions="1", editable="true", placeholder="note on this region")
     ET.indent(view)
