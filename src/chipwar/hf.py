@@ -248,17 +248,15 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         result = BuildResult(out=out, with_text=with_text)
         writers = _Writers(staging, arrow)
         doc_ids = corpus.doc_ids()
-        global _BUILD
-        _BUILD = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
+        job = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
         done = 0
-        for tables, unaligned, n_docs in ordered_map(_build_chunk, chunked(doc_ids, BATCH_DOCS)):
+        for tables, unaligned, n_docs in ordered_map(_build_chunk, job, chunked(doc_ids, BATCH_DOCS)):
             for (config, split), table in tables.items():
                 writers.add(config, split, table)
             result.unaligned.extend(unaligned)
             done += n_docs
             if progress:
                 progress(done, len(doc_ids))
-        _BUILD = None
         files = writers.close()
         result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
         _carry(corpus, staging)
@@ -273,7 +271,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
 
 @dataclass(frozen=True)
 class _BuildJob:
-    """What every chunk of a build needs; set before the worker processes fork, so it is shared, not pickled."""
+    """What every chunk of a build needs (shared with the workers by fork, not pickled)."""
 
     corpus: Corpus
     set_name: str
@@ -283,13 +281,8 @@ class _BuildJob:
     tag_index: dict[str, int]
 
 
-_BUILD: _BuildJob | None = None
-
-
-def _build_chunk(doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int]:
+def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int]:
     """The rows of some documents as one Arrow table per (config, split), in document order."""
-    job = _BUILD
-    assert job is not None
     corpus, lay = job.corpus, job.lay
     rows: dict[tuple[str, str], list[dict]] = {}
     unaligned: list[Unaligned] = []

@@ -202,6 +202,7 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
                                "export the project as JSON (not JSON_MIN, which drops relations)")
     schemas = load_schemas(corpus.schema_dir)
     result = ImportResult()
+    doc_ids = set(corpus.doc_ids())
     seen_docs: set[str] = set()
     for n, task in enumerate(export):
         data = task.get("data", {}) if isinstance(task, dict) else {}
@@ -215,7 +216,7 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
                                       hint="import a full JSON export of a project made with `chipwar labelstudio push`"))
             continue
         rel = f"annotations/{annotator}/{doc_id}.json"
-        if doc_id not in corpus.doc_ids():
+        if doc_id not in doc_ids:
             result.report.add(Problem("missing_document", f"task refers to document {doc_id!r}, which is not in corpus/", rel, doc_id,
                                       hint="intake the document first, or import into the right corpus"))
             continue
@@ -236,8 +237,6 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
         if chosen is None:
             continue
         ann = _annotation_file(schemas, doc_id, text, sha, data.get("chipwar") or {}, chosen, annotator, kind, source, rel, result)
-        if ann is None:
-            continue
         check_annotation_data(schemas, ann, rel, doc_id, text, sha, result.report)
         path = corpus.annotation_path(annotator, doc_id)
         if path.is_file():
@@ -289,7 +288,7 @@ _LOCAL_ID = re.compile(r"^[a-z](\d+)$")
 
 
 def _annotation_file(schemas: Schemas, doc_id: str, text: str, sha: str, carried: dict, chosen: dict, annotator: str,
-                     kind: str, source: str, rel: str, result: ImportResult) -> dict | None:
+                     kind: str, source: str, rel: str, result: ImportResult) -> dict:
     """Build one annotation file from one Label Studio annotation; problems go to ``result.report``."""
     report = result.report
     who = _user_key(chosen)
@@ -305,7 +304,7 @@ def _annotation_file(schemas: Schemas, doc_id: str, text: str, sha: str, carried
     doc_items = {items[0]["from_name"]: items[0] for rid, items in regions.items()
                  if items[0].get("from_name") in (*DOCUMENT_LABELS, DOCUMENT_NOTE)}
     spans: dict[str, list[dict]] = {layer: [] for layer in LAYERS}
-    region_spans: dict[str, dict] = {}  # Label Studio region id -> our span (for relations)
+    region_spans: dict[str, tuple[str, dict]] = {}  # Label Studio region id -> (layer, our span), for relations
     next_number = {layer: 1 + max((int(m.group(1)) for s in carried.get("spans", {})
                                    if s.startswith(f"{doc_id}:{LAYER_ID_PREFIX[layer]}")
                                    and (m := _LOCAL_ID.match(s.split(":", 1)[1]))), default=0) for layer in LAYERS}
@@ -337,11 +336,13 @@ def _annotation_file(schemas: Schemas, doc_id: str, text: str, sha: str, carried
                     result.notices.append(f"{rel}: Label Studio region {rid} ({layer} {label!r}) becomes {sid}")
                 span = _span(schemas, layer, sid, start, end, text[start:end], label, attrs, provenance)
                 spans[layer].append(span)
-                region_spans.setdefault(rid, span)
-    entity_of = {rid: s for rid, s in region_spans.items() if s["id"].split(":", 1)[1].startswith(LAYER_ID_PREFIX["entities"])}
+                region_spans.setdefault(rid, (layer, span))
     for relation in relations:
         name = (relation.get("labels") or [None])[0]
-        src, dst = region_spans.get(relation.get("from_id")), entity_of.get(relation.get("to_id"))
+        src_layer, src = region_spans.get(relation.get("from_id"), (None, None))
+        dst_layer, dst = region_spans.get(relation.get("to_id"), (None, None))
+        if dst_layer != "entities":
+            dst = None
         if relation.get("from_id") not in regions or relation.get("to_id") not in regions:
             report.add(Problem("dangling_relation", "relation points at a region that does not exist", rel, doc_id,
                                relation.get("from_id"), found=f"{relation.get('from_id')} -> {relation.get('to_id')}",
@@ -354,7 +355,7 @@ def _annotation_file(schemas: Schemas, doc_id: str, text: str, sha: str, carried
                                hint="label the relation and draw it from the claim or marker to an entity mention"))
             continue
         layer, attr, is_list = RELATIONS[name]
-        if not src["id"].split(":", 1)[1].startswith(LAYER_ID_PREFIX[layer]):
+        if src_layer != layer:
             report.add(Problem("bad_relation", f"a {name!r} relation must start at a {layer} region", rel, doc_id, src["id"],
                                found=f"{relation.get('from_id')} -> {relation.get('to_id')}", hint="draw it from the right region"))
             continue
@@ -366,13 +367,15 @@ def _annotation_file(schemas: Schemas, doc_id: str, text: str, sha: str, carried
     for layer in LAYERS:
         spans[layer].sort(key=lambda s: (s["start"], -s["end"], s["label"]))
     known = {e["id"]: e for e in carried.get("canonical_entities") or []}
+    first_mention: dict[str, dict] = {}
+    for ent in spans["entities"]:
+        if ent["canonical_id"]:
+            first_mention.setdefault(ent["canonical_id"], ent)
     canonical = []
-    for cid in sorted({s["canonical_id"] for s in spans["entities"] if s["canonical_id"]}):
+    for cid, first in sorted(first_mention.items()):
         if cid not in known:
-            first = next(s for s in spans["entities"] if s["canonical_id"] == cid)
             result.notices.append(f"{rel}: new canonical entity {cid!r} (name {first['text']!r}, label {first['label']}); check its record")
-        canonical.append(known.get(cid) or {"id": cid, "name": next(s["text"] for s in spans["entities"] if s["canonical_id"] == cid),
-                                            "label": next(s["label"] for s in spans["entities"] if s["canonical_id"] == cid), "kb_ids": []})
+        canonical.append(known.get(cid) or {"id": cid, "name": first["text"], "label": first["label"], "kb_ids": []})
     _keep_provenance(spans, carried)
     document_labels = _document_labels(doc_items, carried, provenance)
     return {

@@ -10,26 +10,40 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_WORKERS = 4
+
+#: The running job: the function and what it shares, inherited by the forked workers.
+_JOB: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 
 def chunked(items: list[T], size: int) -> list[list[T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def ordered_map(fn: Callable[[list[T]], R], chunks: list[list[T]]) -> Iterator[R]:
-    """``map(fn, chunks)``, across worker processes when there is more than one chunk and core.
+def _run(chunk: Any) -> Any:
+    assert _JOB is not None
+    fn, shared = _JOB
+    return fn(shared, chunk)
 
-    ``fn`` must be a module-level function that reads what it shares from module state set
-    before this call."""
+
+def ordered_map(fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]]) -> Iterator[R]:
+    """``fn(shared, chunk)`` for every chunk, in order; across worker processes when there is
+    more than one chunk and core. ``fn`` must be a module-level function; ``shared`` reaches
+    the workers by fork, never pickled. One job at a time."""
+    global _JOB
     workers = min(len(chunks), os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2:
-        yield from map(fn, chunks)
+        yield from (fn(shared, chunk) for chunk in chunks)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(fn, chunks)
+    _JOB = (fn, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_run, chunks)
+    finally:
+        _JOB = None

@@ -55,17 +55,15 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
                     corpus.rel(path), orphan, expected=f"corpus/{orphan}.txt and corpus/{orphan}.json", found="neither",
                     hint="add the document with `chipwar intake`, or move the annotation file to the right document id",
                 ))
-    global _WORK
-    _WORK = (schemas, _Folder(corpus, corpus.corpus_dir), [_Folder(corpus, corpus.annotations_dir / s) for s in set_names])
+    work = (schemas, _Folder(corpus, corpus.corpus_dir), [_Folder(corpus, corpus.annotations_dir / s) for s in set_names])
     done = 0
-    for part in ordered_map(_check_chunk, chunked(doc_ids, CHUNK_DOCS)):
+    for part in ordered_map(_check_chunk, work, chunked(doc_ids, CHUNK_DOCS)):
         report.extend(part.problems)
         for key, n in part.counts.items():
             report.count(key, n)
         done += part.counts.get("documents", 0)
         if progress:
             progress(done, len(doc_ids))
-    _WORK = None
     if whole and report.ok:  # generated figures are computed from the data, so only from data that is sound
         report.extend(check_generated(corpus, schemas))
     return report
@@ -74,13 +72,11 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
 #: Documents per unit of work (see :mod:`chipwar.parallel`); each worker holds one document at
 #: a time, so memory stays flat.
 CHUNK_DOCS = 250
-_WORK: tuple[Schemas, "_Folder", list["_Folder"]] | None = None
 
 
-def _check_chunk(doc_ids: list[str]) -> Report:
+def _check_chunk(work: tuple[Schemas, "_Folder", list["_Folder"]], doc_ids: list[str]) -> Report:
     """Check some documents and their annotation files (in a worker, or in-process)."""
-    assert _WORK is not None
-    schemas, docs_dir, set_dirs = _WORK
+    schemas, docs_dir, set_dirs = work
     report = Report()
     for doc_id in doc_ids:
         text, sha = _check_document(schemas, docs_dir, doc_id, report)
@@ -302,7 +298,7 @@ def check_annotation_data(schemas: Schemas, data: Any, rel: str, doc_id: str,
                            hint="restore the document's text, or re-anchor these annotations onto the new text and update text_sha256"))
         return
     canonical = _check_canonical(data, rel, doc_id, report)
-    _check_spans(data, text, rel, doc_id, canonical, report, typed=not schema_problems)
+    _check_spans(data, text, rel, doc_id, canonical, report, schema_ok=not schema_problems)
 
 
 def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[str]:
@@ -323,12 +319,12 @@ def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[s
     return seen
 
 
-def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[str], report: Report, typed: bool = False) -> None:
+def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[str], report: Report, schema_ok: bool) -> None:
     for layer in LAYERS:
         if isinstance(data.get(layer), list):
             report.count(layer, len(data[layer]))
     prefix = doc_id + ":"
-    if (_typed_spans_clean if typed else _spans_clean)(data, text, prefix, canonical):
+    if schema_ok and _spans_clean(data, text, prefix, canonical):
         return
     n = len(text)
     seen: dict[str, str] = {}
@@ -364,54 +360,19 @@ def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[st
 _FIRST, _LAST = itemgetter(0), itemgetter(-1)
 
 
-def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> bool:
-    """Whether the span loop of :func:`_check_spans` would find nothing, decided with whole-list
-    operations that run in C: a clean file, the usual case, then costs a third of the loop.
-
-    A sufficient test only: anything unusual answers False, and the loop finds and words the
-    problems. A check added to that loop must be ruled out here as well.
-    """
-    n = len(text)
-    ids: list[str] = []
-    for layer in LAYERS:
-        spans = data.get(layer)
-        if not isinstance(spans, list) or not spans:
-            continue
-        if set(map(type, spans)) != {dict}:
-            return False
-        layer_ids = [span.get("id") for span in spans]
-        starts = [span.get("start") for span in spans]
-        ends = [span.get("end") for span in spans]
-        surfaces = [span.get("text") for span in spans]
-        if not (set(map(type, layer_ids)) == {str} and all(map(str.startswith, layer_ids, repeat(prefix)))
-                and set(map(type, starts)) == {int} and set(map(type, ends)) == {int} and set(map(type, surfaces)) == {str}
-                and min(starts) >= 0 and max(ends) <= n and all(map(lt, starts, ends))
-                and list(map(text.__getitem__, map(slice, starts, ends))) == surfaces
-                and not any(map(str.isspace, map(_FIRST, surfaces))) and not any(map(str.isspace, map(_LAST, surfaces)))):
-            return False
-        ids += layer_ids
-        for field, is_list in REFERENCE_FIELDS[layer].items():
-            refs = [span.get(field) for span in spans]
-            if is_list:
-                if set(map(type, refs)) != {list}:
-                    return False
-                refs = list(chain.from_iterable(refs))
-            else:
-                refs = [ref for ref in refs if ref is not None]
-            if not (set(map(type, refs)) <= {str} and canonical.issuperset(refs)):
-                return False
-    return len(set(ids)) == len(ids)
-
-
 _SPAN_FIELDS = itemgetter("id", "start", "end", "text")
 _REFERENCE_GETTERS = {layer: [(itemgetter(field), is_list) for field, is_list in fields.items()]
                       for layer, fields in REFERENCE_FIELDS.items()}
 
 
-def _typed_spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> bool:
-    """:func:`_spans_clean` for a file that passed the JSON Schema, which already guarantees every
-    type it tests (spans are objects; ids, offsets, texts and references have their types and
-    are present): only what the schema cannot know is left, at a fraction of the cost."""
+def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> bool:
+    """Whether the span loop of :func:`_check_spans` would find nothing, decided with whole-list
+    operations that run in C: a clean file, the usual case, then costs a fraction of the loop.
+
+    Only for a file that passed the JSON Schema, which guarantees every type tested here
+    (spans are objects; ids, offsets, texts and references are present and typed). A check
+    added to the loop must be ruled out here as well.
+    """
     n = len(text)
     ids: list[str] = []
     for layer in LAYERS:
