@@ -207,32 +207,25 @@ def stop(data_dir: Path, wait: float = 20) -> bool:
     return True
 
 
-def _session(url: str, email: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:
-    """Log in like a browser (GET the form for its CSRF token, POST it); return the opener and CSRF token."""
+def _submit_form(url: str, path: str, fields: dict[str, str]) -> tuple[urllib.request.OpenerDirector, str] | None:
+    """Fill in a Label Studio form as a browser does (GET it for the CSRF token, POST it).
+
+    Returns the opener holding the new session and the CSRF token, or None when no session
+    was opened (wrong password, refused sign-up)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{url}/user/login/", timeout=30).read()
+    opener.open(f"{url}{path}", timeout=30).read()
     csrf = next((c.value for c in jar if c.name == "csrftoken"), "")
-    form = urllib.parse.urlencode({"email": email, "password": password, "csrfmiddlewaretoken": csrf}).encode()
-    req = urllib.request.Request(f"{url}/user/login/", data=form, headers={"Referer": f"{url}/user/login/"})
-    opener.open(req, timeout=30).read()
+    form = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf}).encode()
+    opener.open(urllib.request.Request(f"{url}{path}", data=form, headers={"Referer": f"{url}{path}"}), timeout=30).read()
     if not any(c.name == "sessionid" for c in jar):
-        raise ServerError(f"{url}: logging in as {email} failed; check the user and password")
-    csrf = next((c.value for c in jar if c.name == "csrftoken"), csrf)
-    return opener, csrf
+        return None
+    return opener, next((c.value for c in jar if c.name == "csrftoken"), csrf)
 
 
 def signup(url: str, email: str, password: str) -> None:
     """Create a user through the sign-up form, as a new annotator would."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{url}/user/signup/", timeout=30).read()
-    csrf = next((c.value for c in jar if c.name == "csrftoken"), "")
-    form = urllib.parse.urlencode({"email": email, "password": password, "csrfmiddlewaretoken": csrf,
-                                   "allow_newsletters": "false"}).encode()
-    opener.open(urllib.request.Request(f"{url}/user/signup/", data=form, headers={"Referer": f"{url}/user/signup/"}),
-                timeout=30).read()
-    if not any(c.name == "sessionid" for c in jar):
+    if _submit_form(url, "/user/signup/", {"email": email, "password": password, "allow_newsletters": "false"}) is None:
         raise ServerError(f"{url}: signing up {email} failed")
 
 
@@ -243,7 +236,10 @@ def personal_access_token(url: str, email: str, password: str, server: "Server |
     valid; for a server we run ourselves (``server``) the existing token is then rebuilt from
     its own database and our ``SECRET_KEY``, exactly as Label Studio signed it.
     """
-    opener, csrf = _session(url, email, password)
+    session = _submit_form(url, "/user/login/", {"email": email, "password": password})
+    if session is None:
+        raise ServerError(f"{url}: logging in as {email} failed; check the user and password")
+    opener, csrf = session
     req = urllib.request.Request(f"{url}/api/token/", data=b"{}", method="POST",
                                  headers={"Content-Type": "application/json", "X-CSRFToken": csrf, "Referer": url})
     try:
