@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,10 +34,39 @@ def corpus_copy(tmp_path: Path) -> Path:
     return root
 
 
-def run_chipwar(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line, as a user would."""
+@dataclass
+class Ran:
+    """What a command did: exit code and both streams, as ``subprocess.CompletedProcess`` names them."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_chipwar(*args: str, cwd: Path | None = None, env: dict | None = None) -> Ran:
+    """Run a ``chipwar`` command in this process (click's runner): the same parsing, handler and
+    exit code as the installed command, a tenth of the time of a subprocess."""
+    from click.testing import CliRunner
+
+    from chipwar.cli import main
+
+    with contextlib.chdir(cwd or REPO):
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def run_subprocess(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command line in a real process, as a user would (for the smoke tests)."""
     return subprocess.run([*CHIPWAR, *args], cwd=cwd or REPO, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=600)
+
+
+def flat(stdout: str) -> dict:
+    """A ``--format json`` envelope as one dict: the command's ``result`` fields, with the
+    envelope's ``ok``, ``exit_code``, ``problems``, ``counts`` and ``error`` beside them."""
+    envelope = json.loads(stdout)
+    assert set(envelope) >= {"command", "ok", "exit_code", "problems", "result", "error"}, envelope
+    return {**{k: envelope[k] for k in ("ok", "exit_code", "problems", "counts", "error")}, **(envelope["result"] or {})}
 
 
 def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurrence: int = 0, **attrs: object) -> dict:
@@ -54,7 +86,7 @@ def entity(text: str, doc_id: str, local: str, surface: str, label: str, canonic
 
 def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers: list) -> dict:
     """A complete, valid annotation file; canonical entities are derived from the entity mentions."""
-    from chipwar.storage import sha256_text
+    from chipwar.files import sha256_text
 
     mentions = layers.get("entities", [])
     canonical = {m["canonical_id"]: m["label"] for m in mentions}
@@ -78,7 +110,7 @@ def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers:
 
 def write_set(root: Path, set_name: str, data: dict) -> Path:
     """Write an annotation file into a corpus copy."""
-    from chipwar.storage import write_json_atomic
+    from chipwar.files import write_json_atomic
 
     path = root / "annotations" / set_name / f"{data['doc_id']}.json"
     write_json_atomic(path, data)

@@ -11,7 +11,7 @@ from chipwar.agree import agree_sets, cohen_kappa, match_overlap
 from chipwar.corpus import Corpus
 from chipwar.validate import validate_corpus
 
-from .conftest import annotation_file, entity, run_chipwar, span_at, write_set
+from .conftest import flat, annotation_file, entity, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 
@@ -63,7 +63,7 @@ def test_label_disagreement_and_attributes(corpus_copy: Path) -> None:
     write_set(corpus_copy, "hand-b", annotation_file(DOC, text, claims=b))
     result = run_chipwar("agree", "hand-a", "hand-b", "--corpus", str(corpus_copy), "--format", "json")
     assert result.returncode == 0, result.stderr
-    claims = next(la for la in json.loads(result.stdout)["layers"] if la["layer"] == "claims")
+    claims = next(la for la in flat(result.stdout)["layers"] if la["layer"] == "claims")
     assert claims["exact_f1"] == 1.0 and claims["label"]["agreement"] == 0.0
     assert claims["attributes"]["certainty"]["agreement"] == 0.0
     assert claims["attributes"]["sourcing"]["agreement"] == 1.0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chipwar.diff import compare_schema
+from chipwar.versions.diff import compare_schema
 
-from .conftest import annotation_file, entity, git, run_chipwar, span_at, write_set
+from .conftest import flat, annotation_file, entity, git, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 GONE = "tfi-2021-chip-crisis"
@@ -55,7 +55,7 @@ def released(git_corpus: Path) -> Path:
 def _diff(root: Path, *revs: str) -> dict:
     result = run_chipwar("diff", *revs, "--corpus", str(root), "--format", "json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return flat(result.stdout)
 
 
 def _rows(diff: dict) -> set[tuple]:

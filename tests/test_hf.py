@@ -14,10 +14,10 @@ import pytest
 from datasets import ClassLabel, Value, load_dataset
 
 from chipwar.corpus import Corpus
-from chipwar.hf import CONFIGS, read_documents
+from chipwar.hf.build import CONFIGS, read_documents
 from chipwar.synthetic import write_synthetic_corpus
 
-from .conftest import REPO, run_chipwar
+from .conftest import flat, REPO, run_chipwar
 
 
 @pytest.fixture(scope="module")
@@ -181,11 +181,11 @@ def test_build_refuses_an_invalid_corpus(synthetic: Path, tmp_path: Path) -> Non
 def test_publish_dry_run_and_offline(built: Path) -> None:
     dry = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(built), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
-    plan = json.loads(dry.stdout)
+    plan = flat(dry.stdout)
     assert plan["files"] == sorted(_files(built)) and "README.md" in plan["files"]
     started = time.monotonic()
     offline = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built),
                           env={"HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret_value_never_printed"})
-    assert offline.returncode == 1 and "HF_HUB_OFFLINE" in offline.stderr
+    assert offline.returncode == 2 and "HF_HUB_OFFLINE" in offline.stderr
     assert time.monotonic() - started < 15
     assert "hf_secret_value_never_printed" not in offline.stdout + offline.stderr

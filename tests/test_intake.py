@@ -6,7 +6,7 @@ import pytest
 
 from chipwar.corpus import Corpus
 from chipwar.intake import IntakeError, IntakeRequest, intake_document, split_for
-from chipwar.validate import validate_corpus
+from chipwar.checks import check_all
 
 from .conftest import run_chipwar
 
@@ -25,9 +25,9 @@ def test_exact_bytes_are_kept(corpus_copy: Path, tmp_path: Path) -> None:
     assert meta["intake"]["normalised"] == []
     assert meta["publisher"] is None and meta["notes"]["publisher"] == "not known"
     assert meta["intake"]["length_codepoints"] == len(received.read_text("utf-8"))
-    assert validate_corpus(Corpus(corpus_copy)).codes() == ["generated_stale"]  # DATASHEET counts documents
+    assert check_all(Corpus(corpus_copy)).codes() == ["generated_stale"]  # DATASHEET counts documents
     assert run_chipwar("generate", "--corpus", str(corpus_copy)).returncode == 0
-    assert validate_corpus(Corpus(corpus_copy)).ok
+    assert check_all(Corpus(corpus_copy)).ok
 
 
 def test_crlf_and_bom_are_normalised_once_and_recorded(corpus_copy: Path, tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_bad_metadata_is_refused_before_writing(corpus_copy: Path, tmp_path: Pat
     received = tmp_path / "in.txt"
     received.write_text("hello", "utf-8")
     result = run_chipwar("intake", str(received), "--doc-id", "Bad_Id", "--rights", "x", "--corpus", str(corpus_copy))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "doc_id" in result.stderr and "nothing written" in result.stderr
     assert not list((corpus_copy / "corpus").glob("Bad_Id*"))
 

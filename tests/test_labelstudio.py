@@ -12,11 +12,11 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from chipwar.corpus import Corpus
-from chipwar.labelstudio import build_tasks, label_config
+from chipwar.labelstudio.importer import build_tasks, label_config
 from chipwar.offsets import cp_to_utf16
 from chipwar.schema import load_schemas
 
-from .conftest import REPO, run_chipwar
+from .conftest import flat, REPO, run_chipwar
 from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document, export_from_predictions, region_items, task_of
 
 GOLD_DOCS = ("reg-2023-qiming", "tfi-2021-chip-crisis")
@@ -26,7 +26,7 @@ def _import(root: Path, export: object, *args: str) -> tuple[int, dict, str]:
     path = root / "export.json"
     path.write_text(json.dumps(export, ensure_ascii=False), "utf-8")
     js = run_chipwar("labelstudio", "import", str(path), "--corpus", str(root), "--format", "json", *args)
-    return js.returncode, json.loads(js.stdout) if js.stdout.startswith("{") else {}, js.stdout + js.stderr
+    return js.returncode, flat(js.stdout) if js.stdout.startswith("{") else {}, js.stdout + js.stderr
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -165,7 +165,7 @@ def test_json_min_export_is_refused(corpus_copy: Path) -> None:
     task = build_tasks(Corpus(corpus_copy), "gold")[0]
     minimal = [{"id": 1, **task["data"], "entities": [{"start": 0, "end": 4, "text": "This", "labels": ["ORG"]}]}]
     rc, _, text = _import(corpus_copy, minimal, "--annotator", "alice")
-    assert rc == 1 and "JSON_MIN" in text and not (corpus_copy / "annotations/alice").exists()
+    assert rc == 2 and "JSON_MIN" in text and not (corpus_copy / "annotations/alice").exists()
 
 
 def test_existing_file_is_never_overwritten_silently(corpus_copy: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .conftest import run_chipwar
+from .conftest import flat, run_chipwar
 from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser]
@@ -51,7 +51,7 @@ def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelst
     title = f"browser {uuid.uuid4().hex[:8]}"
     pushed = run_chipwar("labelstudio", "push", "--set", "", "--project", title, "--corpus", str(corpus_copy), "--format", "json", env=env)
     assert pushed.returncode == 0, pushed.stderr
-    project_id = json.loads(pushed.stdout)["project_id"]
+    project_id = flat(pushed.stdout)["project_id"]
     from label_studio_sdk import LabelStudio
     task_id = next(t.id for t in LabelStudio(base_url=server.url, api_key=token).tasks.list(project=project_id, fields="all")
                    if t.data["doc_id"] == EMOJI_DOC)

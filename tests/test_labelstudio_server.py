@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from label_studio_sdk import LabelStudio
 
-from .conftest import run_chipwar
+from .conftest import flat, run_chipwar
 from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document
 
 pytestmark = pytest.mark.labelstudio
@@ -28,13 +28,13 @@ def _push(root: Path, env: dict, title: str) -> dict:
     done = run_chipwar("labelstudio", "push", "--set", "gold", "--project", title, "--corpus", str(root), "--format", "json", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert env["LABEL_STUDIO_API_KEY"] not in done.stdout + done.stderr
-    return json.loads(done.stdout)
+    return flat(done.stdout)
 
 
 def _pull(root: Path, env: dict, title: str, *args: str) -> tuple[int, dict, str]:
     done = run_chipwar("labelstudio", "pull", "--project", title, "--corpus", str(root), "--format", "json", *args, env=env)
     assert env["LABEL_STUDIO_API_KEY"] not in done.stdout + done.stderr
-    return done.returncode, json.loads(done.stdout) if done.stdout.startswith("{") else {}, done.stdout + done.stderr
+    return done.returncode, flat(done.stdout) if done.stdout.startswith("{") else {}, done.stdout + done.stderr
 
 
 def _submit_predictions(ls: LabelStudio, project_id: int) -> None:

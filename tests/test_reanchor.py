@@ -12,11 +12,11 @@ from typing import Callable
 import pytest
 
 from chipwar.corpus import Corpus
-from chipwar.reanchor import align
-from chipwar.storage import sha256_text
+from chipwar.align import align
+from chipwar.files import sha256_text
 from chipwar.validate import validate_corpus
 
-from .conftest import annotation_file, entity, run_chipwar, span_at, write_set
+from .conftest import flat, annotation_file, entity, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 SET = "alice"
@@ -81,7 +81,7 @@ def _reanchor(root: Path, new_text: str | bytes, *extra: str) -> tuple[int, dict
     path.write_bytes(new_text.encode("utf-8") if isinstance(new_text, str) else new_text)
     js = run_chipwar("reanchor", DOC, str(path), "--reason", "test correction", "--corpus", str(root), "--format", "json", *extra)
     assert js.returncode in (0, 1), js.stderr
-    return js.returncode, json.loads(js.stdout), js.stderr
+    return js.returncode, flat(js.stdout), js.stderr
 
 
 def _how(result: dict) -> dict[str, str]:
@@ -246,7 +246,7 @@ def test_copy_of_a_deleted_span_is_not_annotated_twice(corpus_copy: Path) -> Non
     corrected.write_text(line, "utf-8")  # one copy goes; its words survive only in the other, annotated, copy
     js = run_chipwar("reanchor", "dup-doc", str(corrected), "--reason", "x", "--corpus", str(corpus_copy), "--format", "json")
     assert js.returncode == 1
-    how = {p["id"]: (p["how"], p["reason"]) for p in json.loads(js.stdout)["placements"]}
+    how = {p["id"]: (p["how"], p["reason"]) for p in flat(js.stdout)["placements"]}
     assert sorted(h for h, _ in how.values()) == ["aligned", "unplaced"]
     assert "copy already annotated" in next(r for h, r in how.values() if h == "unplaced")
 
@@ -272,9 +272,9 @@ def test_refusals(root: Path) -> None:
     path = root.parent / "corrected.txt"
     path.write_text(_old(root), "utf-8")
     same = run_chipwar("reanchor", DOC, str(path), "--reason", "x", "--corpus", str(root))
-    assert same.returncode == 1 and "identical" in same.stderr
+    assert same.returncode == 2 and "identical" in same.stderr
     missing = run_chipwar("reanchor", "no-such-doc", str(path), "--reason", "x", "--corpus", str(root))
-    assert missing.returncode == 1 and "no document" in missing.stderr
+    assert missing.returncode == 2 and "no document" in missing.stderr
     assert run_chipwar("reanchor", DOC, str(path), "--corpus", str(root)).returncode == 2  # --reason is required
     assert _snapshot(root) == before
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from chipwar.corpus import Corpus
-from chipwar.model import LAYERS
+from chipwar.layers import LAYERS
 from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validate import validate_corpus
 

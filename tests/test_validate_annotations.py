@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from .conftest import run_chipwar
+from .conftest import flat, run_chipwar
 
 DOC = "reg-2023-qiming"
 FILE = f"annotations/gold/{DOC}.json"
@@ -78,7 +78,7 @@ def _problems(root: Path) -> tuple[int, list[dict], str]:
     js = run_chipwar("validate", str(root), "--format", "json")
     text = run_chipwar("validate", str(root))
     assert text.returncode == js.returncode
-    return js.returncode, json.loads(js.stdout)["problems"], text.stdout
+    return js.returncode, flat(js.stdout)["problems"], text.stdout
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pytest
 
-from .conftest import run_chipwar
+from .conftest import flat, run_chipwar
 
 DOC = "reg-2023-qiming"
 
@@ -63,7 +63,7 @@ def test_bad_document_is_reported(case: str, corpus_copy: Path) -> None:
     breaker(corpus_copy)
     result = run_chipwar("validate", str(corpus_copy), "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
-    problems = json.loads(result.stdout)["problems"]
+    problems = flat(result.stdout)["problems"]
     hits = [p for p in problems if p["code"] == code]
     assert hits, f"expected {code}, got {[p['code'] for p in problems]}"
     assert hits[0]["file"] == file and hits[0]["doc_id"] == DOC
@@ -89,5 +89,5 @@ def test_all_problems_in_one_pass(corpus_copy: Path) -> None:
     CASES["crlf_text"][0](corpus_copy)
     CASES["unknown_metadata_field"][0](corpus_copy)
     (corpus_copy / "corpus" / "tfi-2021-chip-crisis.json").unlink()
-    codes = {p["code"] for p in json.loads(run_chipwar("validate", str(corpus_copy), "--format", "json").stdout)["problems"]}
+    codes = {p["code"] for p in flat(run_chipwar("validate", str(corpus_copy), "--format", "json").stdout)["problems"]}
     assert {"text_has_cr", "unknown_field", "missing_metadata"} <= codes

@@ -14,9 +14,9 @@ from typing import Callable
 import pytest
 
 from chipwar.corpus import Corpus
-from chipwar.versions import Version, VersionError, dataset_version, parse_changelog, release_changelog
+from chipwar.versions.release import Version, VersionError, dataset_version, parse_changelog, release_changelog
 
-from .conftest import GIT_ENV, REPO, annotation_file, entity, git, run_chipwar, write_set
+from .conftest import flat, GIT_ENV, REPO, annotation_file, entity, git, run_chipwar, write_set
 
 DOC = "reg-2023-qiming"
 
@@ -24,7 +24,7 @@ DOC = "reg-2023-qiming"
 def _release(root: Path, version: str, *extra: str) -> tuple[int, dict]:
     result = run_chipwar("release", version, "--corpus", str(root), "--format", "json", *extra, env=GIT_ENV)
     assert result.returncode in (0, 1), result.stderr
-    return result.returncode, json.loads(result.stdout)
+    return result.returncode, flat(result.stdout)
 
 
 def _codes(payload: dict) -> set[str]:
@@ -204,7 +204,7 @@ def test_release_refuses_with_the_reason_and_changes_nothing(case: str, first: P
 def test_release_usage_errors(git_corpus: Path, corpus_copy: Path) -> None:
     assert run_chipwar("release", "1.0", "--corpus", str(git_corpus)).returncode == 2
     no_git = run_chipwar("release", "0.1.0", "--corpus", str(corpus_copy))
-    assert no_git.returncode == 1 and "not inside a git repository" in no_git.stderr
+    assert no_git.returncode == 2 and "not inside a git repository" in no_git.stderr
 
 
 def _check(root: Path) -> subprocess.CompletedProcess:
@@ -246,7 +246,7 @@ def test_changelog_check_fails_on_a_malformed_changelog(git_corpus: Path) -> Non
     _entry(git_corpus, "Misc", "something")
     result = run_chipwar("changelog", "--check", "--corpus", str(git_corpus), "--format", "json")
     assert result.returncode == 1
-    assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["changelog_malformed"]
+    assert [p["code"] for p in flat(result.stdout)["problems"]] == ["changelog_malformed"]
 
 
 def test_ci_runs_the_changelog_check_before_the_tests() -> None:

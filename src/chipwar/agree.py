@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
 from .corpus import Corpus
-from .model import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYERS
+from .layers import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYERS
 
 Span = dict[str, Any]
 

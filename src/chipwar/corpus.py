@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import read_json
+from .errors import EnvironmentProblem
+from .files import read_json
 
 
-class CorpusNotFound(Exception):
+class CorpusNotFound(EnvironmentProblem):
     """No corpus root (a folder with ``corpus/`` and ``schema/``) at or above a path."""
 
 

@@ -21,11 +21,11 @@ from typing import Callable
 
 from .agree import agree_sets, agreement_table
 from .corpus import Corpus
-from .model import LAYER_LABEL_SET
+from .files import write_text_atomic
+from .layers import LAYER_LABEL_SET
 from .report import Problem
 from .schema import Schemas
 from .stats import corpus_stats
-from .storage import write_text_atomic
 
 Renderer = Callable[[Corpus, Schemas, list[str]], str]
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import Corpus
+from .errors import UsageError
+from .files import dumps_json, sha256_text, write_bytes_atomic, write_text_atomic
 from .schema import load_schemas
-from .storage import dumps_json, sha256_text, write_bytes_atomic, write_text_atomic
 
 
-class IntakeError(Exception):
+class IntakeError(UsageError):
     """The received file cannot be taken in as given."""
 
 

@@ -1,16 +1,19 @@
-"""Problems as values, and their two renderings (text for people, JSON for machines).
+"""Problems as values: what every library call reports, and how values are shown in messages.
 
 A :class:`Problem` names where (file, JSON pointer), which document and annotation, what
-was expected, what was found, and what to do. Library code returns a :class:`Report`;
-only the CLI prints it.
+was expected, what was found, and what to do, with a severity (``error`` stops a clean
+exit, ``warning`` does not). Library code returns results holding a :class:`Report`; only
+the CLI renders them (:mod:`chipwar.render`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
 
 import orjson
+
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class Problem:
     expected: str | None = None
     found: str | None = None
     hint: str | None = None
+    severity: Severity = "error"
 
     def location(self) -> str:
         return f"{self.file}#{self.pointer}" if self.pointer else self.file
@@ -40,7 +44,16 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """True when no problem is an error (warnings alone leave a report clean)."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -61,32 +74,20 @@ def pointer(*parts: str | int) -> str:
 
 
 def short(value: Any, limit: int = 80) -> str:
-    """A value as a short, quoted, one-line string for messages."""
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    text = repr(text) if isinstance(value, str) else text
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A value as a short, quoted, one-line string for messages; a long one is cut and its length said.
+
+    Bounded in time and output whatever the value: a 100 MB string is cut before it is quoted.
+    """
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return text if len(value) <= limit else f"{text[: limit - 1]}… ({len(value):,} characters)"
+    try:
+        text = orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        text = repr(value)[: limit * 4]
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
-def render_text(report: Report, limit: int = 200) -> str:
-    """Location first on each line, like a compiler; 'and N more' past ``limit``."""
-    lines = []
-    for p in report.problems[:limit]:
-        who = " ".join(
-            part for part in (f"doc={p.doc_id}" if p.doc_id else "", f"ann={p.annotation_id}" if p.annotation_id else "") if part
-        )
-        line = f"{p.location()} [{p.code}] {who + ': ' if who else ''}{p.message}"
-        if p.expected is not None or p.found is not None:
-            line += f" (expected {p.expected}, found {p.found})"
-        if p.hint:
-            line += f"\n    hint: {p.hint}"
-        lines.append(line)
-    if len(report.problems) > limit:
-        lines.append(f"... and {len(report.problems) - limit} more (use --format json for all)")
-    return "\n".join(lines)
-
-
-def render_json(report: Report, **extra: Any) -> str:
-    """Every problem, machine-readable."""
-    payload = {"ok": report.ok, "problem_count": len(report.problems), "counts": report.counts, **extra,
-               "problems": [asdict(p) for p in report.problems]}
-    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+def cut(text: str, limit: int = 500) -> str:
+    """A message field cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters in all)"

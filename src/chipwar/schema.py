@@ -14,13 +14,14 @@ from typing import Any
 
 import jsonschema_rs
 
-from .storage import read_json
+from .errors import DataError
+from .files import read_json
 
 DOCUMENT_SCHEMA = "document.schema.json"
 ANNOTATIONS_SCHEMA = "annotations.schema.json"
 
 
-class SchemaError(Exception):
+class SchemaError(DataError):
     """The schema files themselves are missing or broken: nothing can be checked."""
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .corpus import Corpus
-from .model import LAYERS
+from .layers import LAYERS
 
 
 @dataclass

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .files import dumps_json
 from .intake import IntakeRequest, build_metadata
-from .model import LAYER_ID_PREFIX, LAYERS
+from .layers import LAYER_ID_PREFIX, LAYERS
 from .schema import Schemas, load_schemas
-from .storage import dumps_json
 
 Progress = Callable[[int, int], None]
 

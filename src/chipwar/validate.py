@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .corpus import Corpus
-from .generated import check_generated
-from .model import LAYERS, REFERENCE_FIELDS, referenced_ids
+from .files import loads_json, sha256_text
+from .layers import LAYERS, REFERENCE_FIELDS, referenced_ids
 from .parallel import chunked, ordered_map
 from .report import Problem, Report, pointer, short
 from .schema import Schemas, load_schemas
-from .storage import loads_json, sha256_text
 
 Progress = Callable[[int, int], None]
 
@@ -64,8 +63,6 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
         done += part.counts.get("documents", 0)
         if progress:
             progress(done, len(doc_ids))
-    if whole and report.ok:  # generated figures are computed from the data, so only from data that is sound
-        report.extend(check_generated(corpus, schemas))
     return report
 
 

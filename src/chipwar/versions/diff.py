@@ -31,11 +31,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .gitrepo import BlobReader, Repo, blob_id
-from .model import DOCUMENT_LABELS, LAYERS
-from .reanchor import align
-from .report import pointer, short
-from .storage import loads_json, sha256_text
+from ..align import align
+from ..errors import UsageError
+from ..files import loads_json, sha256_text
+from ..layers import DOCUMENT_LABELS, LAYERS
+from ..report import pointer, short
+from .git import BlobReader, Repo, blob_id
 
 #: Levels of change, weakest first; a release must bump at least the strongest one present.
 LEVELS = ("patch", "minor", "major")
@@ -43,7 +44,7 @@ LEVELS = ("patch", "minor", "major")
 _MISSING: Any = object()
 
 
-class DiffError(Exception):
+class DiffError(UsageError):
     """A side cannot be read (unknown revision, malformed JSON at a revision)."""
 
 

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .corpus import Corpus
-from .labelstudio import LabelStudioError, build_tasks, label_config
-from .schema import load_schemas
+from ..corpus import Corpus
+from ..schema import load_schemas
+from .importer import LabelStudioError, build_tasks, label_config
 
 DEFAULT_PROJECT = "chipwar"
 

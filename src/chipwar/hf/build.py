@@ -33,12 +33,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
-from .corpus import Corpus
+from ..corpus import Corpus
+from ..errors import DataError
+from ..layers import LAYER_LABEL_SET
+from ..parallel import chunked, ordered_map
+from ..schema import Schemas, load_schemas
+from ..sentences import SentenceIndex, split_sentences, token_offsets
 from .features import Field, SchemaWalker, struct_of
-from .model import LAYER_LABEL_SET
-from .parallel import chunked, ordered_map
-from .schema import Schemas, load_schemas
-from .sentences import SentenceIndex, split_sentences, token_offsets
 
 SPAN_CONFIGS = ("entities", "claims", "bias_markers")
 CONFIGS = ("documents", *SPAN_CONFIGS, "ner")
@@ -46,7 +47,7 @@ CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
 BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
 
 
-class BuildError(Exception):
+class BuildError(DataError):
     """The dataset cannot be built from these sources."""
 
 
@@ -225,8 +226,8 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     The folder is written next to ``out`` and swapped in at the end, so a failed build
     leaves the previous one untouched.
     """
+    from ..validate import validate_corpus
     from .card import write_card
-    from .validate import validate_corpus
 
     report = validate_corpus(corpus)
     if not report.ok:
@@ -345,7 +346,7 @@ def read_documents(dataset_dir: Path) -> Iterator[tuple[dict, str | None, str | 
                 yield from_document_row(lay.documents.decode(row), schemas)
 
 
-class RehydrateError(Exception):
+class RehydrateError(DataError):
     """The user's copies do not give back the texts the annotations were made against."""
 
 
@@ -357,8 +358,8 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path, *, version:
     are applied as at intake. Every text's SHA-256 must equal the recorded one; any
     mismatch or missing text stops the run before anything is written.
     """
-    from .intake import normalise
-    from .storage import sha256_text, write_json_atomic, write_text_atomic
+    from ..files import sha256_text, write_json_atomic, write_text_atomic
+    from ..intake import normalise
 
     by_sha: dict[str, str] = {}
     by_name: dict[str, str] = {}

@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
-from .corpus import Corpus
+from ..checks import check_all
+from ..corpus import Corpus
+from ..errors import UsageError
+from ..files import write_files_atomic
+from ..report import Problem, Report
 from .diff import LEVELS, DatasetDiff, diff_revisions
-from .gitrepo import DATA_FOLDERS, GitError, Repo, open_repo
-from .report import Problem, Report
-from .storage import write_files_atomic
-from .validate import validate_corpus
+from .git import DATA_FOLDERS, GitError, Repo, open_repo
 
 VERSION_FILE = "VERSION"
 CHANGELOG_FILE = "CHANGELOG.md"
@@ -55,7 +56,7 @@ Complain = Callable[[int, str, str, str], None]
 Refuse = Callable[..., None]
 
 
-class VersionError(Exception):
+class VersionError(UsageError):
     """A version is malformed or missing, or a release step failed; the message says what to do."""
 
 
@@ -348,7 +349,7 @@ def plan_release(corpus: Corpus, version: Version) -> ReleasePlan:
                    f"{last.bump(required)} or higher", str(version), f"release {last.bump(required)}; `chipwar diff {last.tag}` lists every change",
                    VERSION_FILE)
     _check_changelog_entry(corpus, version, refuse)
-    validation = validate_corpus(corpus)
+    validation = check_all(corpus)
     if not validation.ok:
         refuse("release_validation", f"the corpus does not validate: {len(validation.problems)} problem(s)", "`chipwar validate` clean",
                ", ".join(sorted(set(validation.codes()))), "run `chipwar validate`, fix what it reports, commit, and release again", "corpus")

@@ -1,19 +1,24 @@
-"""``chipwar labelstudio …``: config, tasks, import, push and pull (the commands only; work is in labelstudio*.py)."""
+"""``chipwar labelstudio …``: config, tasks, import, push and pull (the commands only; work is in :mod:`chipwar.labelstudio`)."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .cli import CORPUS, FORMAT, _corpus, _echo_json
-from .labelstudio import ImportResult, LabelStudioError, build_tasks, label_config, plan_import, rendered
-from .report import render_text
-from .schema import SchemaError, load_schemas
-from .storage import dumps_json, loads_json, write_bytes_atomic, write_files_atomic
+from ..corpus import Corpus
+from ..errors import UsageError
+from ..files import dumps_json, loads_json, write_bytes_atomic, write_files_atomic
+from ..labelstudio.importer import (
+    ImportResult,
+    build_tasks,
+    label_config,
+    plan_import,
+    rendered,
+)
+from ..schema import load_schemas
+from ._util import CORPUS, FORMAT, finish, open_corpus
 
 ANNOTATOR = click.option("--annotator", required=True, help="Set to write: annotations/NAME/ (a-z, 0-9, -, _).")
 USER = click.option("--user", default=None, help="Import only this Label Studio user's annotations (e-mail or user id).")
@@ -47,11 +52,8 @@ def config_command(out: Path | None, corpus_path: Path) -> None:
       chipwar labelstudio config
       chipwar labelstudio config --out labelstudio.xml
     """
-    corpus = _corpus(corpus_path)
-    try:
-        xml = label_config(load_schemas(corpus.schema_dir))
-    except SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
+    corpus = open_corpus(corpus_path)
+    xml = label_config(load_schemas(corpus.schema_dir))
     try:
         from label_studio_sdk.label_interface import LabelInterface
         LabelInterface(xml)
@@ -76,11 +78,8 @@ def tasks_command(set_name: str, out: Path, corpus_path: Path) -> None:
       chipwar labelstudio tasks --out tasks.json
       chipwar labelstudio tasks --set '' --out empty-tasks.json
     """
-    corpus = _corpus(corpus_path)
-    try:
-        tasks = build_tasks(corpus, set_name or None)
-    except LabelStudioError as exc:
-        raise click.ClickException(str(exc)) from None
+    corpus = open_corpus(corpus_path)
+    tasks = build_tasks(corpus, set_name or None)
     write_bytes_atomic(out, dumps_json(tasks))
     with_pred = sum(1 for t in tasks if t.get("predictions"))
     click.echo(f"wrote {len(tasks)} task(s) to {out}, {with_pred} with predictions from {set_name or 'no set'}.")
@@ -104,11 +103,11 @@ def import_command(export_file: Path, annotator: str, user: str | None, kind: st
       chipwar labelstudio import project-1-at-2026-11-30.json --annotator alice
       chipwar labelstudio import export.json --annotator bob --user bob@example.org --format json
     """
-    corpus = _corpus(corpus_path)
+    corpus = open_corpus(corpus_path)
     try:
         export = loads_json(export_file.read_bytes())
     except ValueError as exc:
-        raise click.ClickException(f"{export_file}: not valid JSON ({exc}); export the project again as JSON") from None
+        raise UsageError(f"{export_file}: not valid JSON ({exc})", hint="export the project again as JSON (not JSON_MIN)") from None
     _import(corpus, export, annotator, str(export_file), user, kind, replace, fmt)
 
 
@@ -127,20 +126,15 @@ def push_command(set_name: str, title: str, corpus_path: Path, fmt: str) -> None
       python scripts/labelstudio_server.py run -- chipwar labelstudio push --set gold
       LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... chipwar labelstudio push
     """
-    from .labelstudio_sync import push
+    from ..labelstudio.sync import push
 
-    corpus = _corpus(corpus_path)
-    try:
-        result = push(corpus, set_name or None, title)
-    except LabelStudioError as exc:
-        raise click.ClickException(str(exc)) from None
-    if fmt == "json":
-        _echo_json({"project_id": result.project_id, "url": result.url, "created_project": result.created_project,
-                    "added": result.added, "existing": result.existing})
-        return
-    click.echo(f"project {title!r} ({'created' if result.created_project else 'updated'}): {len(result.added)} task(s) added, "
-               f"{len(result.existing)} already there.")
-    click.echo(f"Next: open {result.url} and annotate; then `chipwar labelstudio pull --annotator NAME`.")
+    corpus = open_corpus(corpus_path)
+    result = push(corpus, set_name or None, title)
+    finish(None, {"project_id": result.project_id, "url": result.url, "created_project": result.created_project,
+                  "added": result.added, "existing": result.existing},
+           [f"project {title!r} ({'created' if result.created_project else 'updated'}): {len(result.added)} task(s) added, "
+            f"{len(result.existing)} already there.",
+            f"Next: open {result.url} and annotate; then `chipwar labelstudio pull --annotator NAME`."])
 
 
 @labelstudio.command("pull")
@@ -159,47 +153,34 @@ def pull_command(annotator: str, user: str | None, kind: str, replace: bool, tit
       python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator alice
       python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator bob --user bob@example.org
     """
-    from .labelstudio_sync import export
+    from ..labelstudio.sync import export
 
-    corpus = _corpus(corpus_path)
-    try:
-        tasks = export(title)
-    except LabelStudioError as exc:
-        raise click.ClickException(str(exc)) from None
+    corpus = open_corpus(corpus_path)
+    tasks = export(title)
     _import(corpus, tasks, annotator, f"Label Studio project {title!r}", user, kind, replace, fmt)
 
 
-def _import(corpus: Any, export: Any, annotator: str, source: str, user: str | None, kind: str, replace: bool, fmt: str) -> None:
-    try:
-        result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
-    except (LabelStudioError, SchemaError) as exc:
-        raise click.ClickException(str(exc)) from None
+def _import(corpus: Corpus, export: Any, annotator: str, source: str, user: str | None, kind: str, replace: bool, fmt: str) -> None:
+    result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
     blocked = bool(result.conflicts) and not replace
     ok = result.report.ok and not blocked
     if ok and result.files:
         write_files_atomic(rendered(result))
-    _import_summary(corpus, result, ok, blocked, fmt)
-    sys.exit(0 if ok else 1)
+    _import_summary(corpus, result, ok, blocked)
 
 
-def _import_summary(corpus: Any, result: ImportResult, ok: bool, blocked: bool, fmt: str) -> None:
+def _import_summary(corpus: Corpus, result: ImportResult, ok: bool, blocked: bool) -> None:
     written = [corpus.rel(p) for p in result.files] if ok else []
-    if fmt == "json":
-        _echo_json({"ok": ok, "written": written, "unchanged": [corpus.rel(p) for p in result.unchanged],
-                    "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired,
-                    "notices": result.notices, "problems": [asdict(p) for p in result.report.problems]})
-        return
-    for line in (*result.repaired, *result.notices):
-        click.echo(f"note: {line}")
+    data = {"written": written, "unchanged": [corpus.rel(p) for p in result.unchanged],
+            "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired, "notices": result.notices}
+    lines = [f"note: {line}" for line in (*result.repaired, *result.notices)]
+    failed = []
     if result.report.problems:
-        click.echo(render_text(result.report))
-        click.echo(f"import: {len(result.report.problems)} problem(s); nothing written. Fix them in Label Studio and pull again.",
-                   err=True)
+        failed.append(f"import: {len(result.report.problems)} problem(s); nothing written. Fix them in Label Studio and pull again.")
     elif blocked:
-        for path in result.conflicts:
-            click.echo(f"conflict: {corpus.rel(path)} exists and differs from the import", err=True)
-        click.echo("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.",
-                   err=True)
+        failed += [f"conflict: {corpus.rel(path)} exists and differs from the import" for path in result.conflicts]
+        failed.append("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.")
     else:
-        click.echo(f"import: wrote {len(written)} file(s), {len(result.unchanged)} unchanged, {len(result.repaired)} span(s) repaired.")
-        click.echo("Next: `chipwar validate`, then `chipwar agree` against another set, then commit.")
+        lines.append(f"import: wrote {len(written)} file(s), {len(result.unchanged)} unchanged, {len(result.repaired)} span(s) repaired.")
+        lines.append("Next: `chipwar validate`, then `chipwar agree` against another set, then commit.")
+    finish(result.report, data, lines, failed=failed, exit_code=0 if ok else 1)

@@ -28,13 +28,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .corpus import Corpus
-from .model import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_ID_PREFIX, LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
-from .offsets import OffsetError, utf16_to_cp
-from .report import Problem, Report
-from .schema import Schemas, load_schemas
-from .storage import dumps_json, sha256_text
-from .validate import check_annotation_data
+from ..corpus import Corpus
+from ..errors import EnvironmentProblem
+from ..files import dumps_json, sha256_text
+from ..layers import (
+    DOCUMENT_LABELS,
+    LAYER_ATTRIBUTES,
+    LAYER_ID_PREFIX,
+    LAYER_LABEL_SET,
+    LAYER_SPAN_DEF,
+    LAYERS,
+)
+from ..offsets import OffsetError, utf16_to_cp
+from ..report import Problem, Report
+from ..schema import Schemas, load_schemas
+from ..validate import check_annotation_data
 
 TEXT_NAME = "text"
 #: Relation label -> (layer of the region it starts from, field it fills with the entity's canonical id, is a list).
@@ -51,7 +59,7 @@ NOTE = "note"
 DOCUMENT_NOTE = "document_note"
 
 
-class LabelStudioError(Exception):
+class LabelStudioError(EnvironmentProblem):
     """A usage problem (missing set, unreadable export); the message says what to do."""
 
 

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 import yaml
 from datasets import DatasetInfo, Features
 
-from .corpus import Corpus
-from .generated import render_labels
-from .model import LAYER_LABEL_SET
-from .schema import Schemas
-from .storage import write_text_atomic
+from ..corpus import Corpus
+from ..errors import EnvironmentProblem
+from ..files import write_text_atomic
+from ..generated import render_labels
+from ..layers import LAYER_LABEL_SET
+from ..schema import Schemas
 
 if TYPE_CHECKING:
-    from .hf import BuildResult, Layouts
+    from .build import BuildResult, Layouts
 
 ROW_MEANING = {
     "documents": "a document: metadata, text, and every annotation layer nested (lossless)",
@@ -114,3 +115,18 @@ def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: "Layouts", f
     documents = sum(result.rows.get("documents", {}).values())
     header = yaml.safe_dump(card_yaml(lay, files, documents, result.with_text, version), sort_keys=False, allow_unicode=True, width=1000)
     write_text_atomic(folder / "README.md", f"---\n{header}---\n\n" + card_body(corpus, schemas, result, version, set_name))
+
+
+def card_version(dataset: Path) -> str:
+    """The dataset version a built folder's card declares (``version:`` in its YAML header)."""
+    card = dataset / "README.md"
+    text = card.read_text("utf-8", errors="replace") if card.is_file() else ""
+    header = text.split("---\n", 2)[1] if text.startswith("---\n") and text.count("---\n") >= 2 else None
+    try:
+        data = yaml.safe_load(header) if header is not None else None
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict) or "version" not in data:
+        raise EnvironmentProblem(f"{dataset}: not a built chipwar dataset folder (no dataset card README.md with a version)",
+                                 hint="pass the folder `chipwar build` wrote, e.g. dist/chipwar-annotations")
+    return str(data["version"])

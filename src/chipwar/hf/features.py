@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from datasets import ClassLabel, Features, List, Value
 
-from .schema import Schemas
+from ..schema import Schemas
 
 Codec = Callable[[Any], Any]
 

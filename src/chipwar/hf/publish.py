@@ -11,8 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import EnvironmentProblem
 
-class PublishError(Exception):
+
+class PublishError(EnvironmentProblem):
     """The folder cannot be published as asked."""
 
 

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import EnvironmentProblem
+
 #: Folders whose content is the dataset: a change in them is a data or schema change.
 DATA_FOLDERS = ("corpus", "annotations", "schema")
 
@@ -21,7 +23,7 @@ DATA_FOLDERS = ("corpus", "annotations", "schema")
 RELEASE_TAG = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
-class GitError(Exception):
+class GitError(EnvironmentProblem):
     """A git command failed, or the corpus is not in a git repository."""
 
 

@@ -1,0 +1,111 @@
+"""Commands that make and ship the Hugging Face dataset: build, rehydrate, publish."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._util import CORPUS, FORMAT, finish, open_corpus, progress
+
+
+def _summary(result: Any, next_step: str) -> tuple[dict, list[str]]:
+    data = asdict(result)
+    data["out"] = str(data["out"])
+    lines = [f"built {result.out}" + ("" if result.with_text else " (annotations only, no text)")]
+    lines += [f"  {config}: " + ", ".join(f"{s} {n}" for s, n in splits.items()) for config, splits in result.rows.items()]
+    lines += [f"  ner: left out {u.doc_id} {u.annotation_id} {u.text!r}: {u.reason}" for u in result.unaligned]
+    return data, [*lines, next_step]
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="dist/chipwar", show_default=True,
+              help="Dataset folder to write: new, empty, or a previous chipwar build (replaced as a whole when the build succeeds).")
+@click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set to publish.")
+@click.option("--no-text", is_flag=True, help="Annotations-only variant: no article text; url, SHA-256 and offsets kept.")
+@CORPUS
+@FORMAT
+def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) -> None:
+    """Build the Hugging Face dataset folder: Parquet per config and split, and its dataset card.
+
+    Validates first and refuses a corpus with problems. Deterministic: the same sources give
+    byte-identical files. --out must be a new or empty folder or an earlier chipwar build;
+    any other folder is refused, and nothing is written inside the corpus.
+
+    \b
+    Examples:
+      chipwar build --out dist/chipwar
+      chipwar build --no-text --out dist/chipwar-annotations
+      python -c "from datasets import load_dataset; print(load_dataset('$PWD/dist/chipwar', 'claims'))"
+    """
+    from ..hf.build import build_dataset
+    from ..versions.release import dataset_version
+
+    corpus = open_corpus(corpus_path)
+    result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
+                           progress=progress("building"))
+    config = "entities" if "entities" in result.rows else next(iter(result.rows))
+    data, lines = _summary(result, f"Next: load it with\n  python -c \"from datasets import load_dataset; "
+                                   f"print(load_dataset('{result.out}', '{config}'))\"\n  (configs: {', '.join(result.rows)})")
+    finish(None, data, lines)
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--texts", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
+              help="Folder with your own copies of the articles (any file names).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Full dataset folder to write.")
+@FORMAT
+def rehydrate(dataset: Path, texts: Path, out: Path, fmt: str) -> None:
+    """Restore the article texts into an annotations-only build from your own copies.
+
+    Each copy's SHA-256 must equal the one recorded for its document; a mismatch stops the
+    run with the file named, and nothing is written.
+
+    \b
+    Example:
+      chipwar rehydrate dist/chipwar-annotations --texts ~/articles --out dist/chipwar
+    """
+    from ..hf.build import rehydrate_dataset
+    from ..hf.card import card_version
+
+    result = rehydrate_dataset(dataset, texts, out, version=card_version(dataset))
+    data, lines = _summary(result, f"Next: load it with load_dataset('{result.out}', 'documents')")
+    finish(None, data, lines)
+
+
+@click.command()
+@click.option("--repo-id", required=True, help="Hub dataset repository, OWNER/NAME.")
+@click.option("--tag", default=None, help="Release tag to create, vX.Y.Z.")
+@click.option("--folder", type=click.Path(path_type=Path, file_okay=False), default="dist/chipwar", show_default=True,
+              help="Built dataset folder.")
+@click.option("--dry-run", is_flag=True, help="List exactly what would be uploaded; send nothing.")
+@FORMAT
+def publish(repo_id: str, tag: str | None, folder: Path, dry_run: bool, fmt: str) -> None:
+    """Upload a built dataset folder to the Hugging Face Hub and tag the release.
+
+    The token is read from the environment (HF_TOKEN) only, and never printed.
+
+    \b
+    Examples:
+      chipwar publish --repo-id my-org/chipwar --tag v1.0.0 --dry-run
+      HF_TOKEN=... chipwar publish --repo-id my-org/chipwar --tag v1.0.0
+    """
+    from ..hf.publish import plan_publish
+    from ..hf.publish import publish as do_publish
+
+    plan = plan_publish(folder, repo_id, tag)
+    info = {"repo_id": plan.repo_id, "tag": plan.tag, "files": plan.files, "total_bytes": plan.total_bytes}
+    if dry_run:
+        finish(None, {**info, "dry_run": True, "url": None},
+               [*plan.files, f"dry run: {len(plan.files)} file(s), {plan.total_bytes:,} bytes would go to datasets/{repo_id}"
+                + (f" and be tagged {tag}" if tag else "") + ". Next: run again without --dry-run."])
+    url = do_publish(plan, f"chipwar {tag or 'update'}")
+    finish(None, {**info, "dry_run": False, "url": url},
+           [f"published {len(plan.files)} file(s) to {url}" + (f", tagged {tag}" if tag else ""),
+            f'Next: load_dataset("{repo_id}", "entities"' + (f', revision="{tag}")' if tag else ")")])
+
+
+COMMANDS = (build, rehydrate, publish)

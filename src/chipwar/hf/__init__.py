@@ -1,0 +1,1 @@
+"""The Hugging Face side: dataset features from the schema, the build, its card, rehydration and publishing."""
