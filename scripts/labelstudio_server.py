@@ -69,7 +69,7 @@ class Server:
     pid: int | None = None
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Server":
+    def load(cls, data_dir: Path) -> Server:
         path = data_dir / STATE_FILE
         if not path.is_file():
             raise ServerError(f"{path}: no server was started with this data folder; run `python scripts/labelstudio_server.py start` first")
@@ -229,7 +229,7 @@ def signup(url: str, email: str, password: str) -> None:
         raise ServerError(f"{url}: signing up {email} failed")
 
 
-def personal_access_token(url: str, email: str, password: str, server: "Server | None" = None) -> str:
+def personal_access_token(url: str, email: str, password: str, server: Server | None = None) -> str:
     """The user's personal access token, obtained headlessly (session login, ``POST /api/token/``).
 
     Label Studio shows a token only once and refuses a second one (409) while the first is

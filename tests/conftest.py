@@ -110,10 +110,11 @@ def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers:
 
 def write_set(root: Path, set_name: str, data: dict) -> Path:
     """Write an annotation file into a corpus copy."""
-    from chipwar.files import write_json_atomic
+    from chipwar.files import dumps_json
 
     path = root / "annotations" / set_name / f"{data['doc_id']}.json"
-    write_json_atomic(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dumps_json(data))
     return path
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from chipwar.agree import agree_sets, cohen_kappa, match_overlap
 from chipwar.corpus import Corpus
 from chipwar.validate import validate_corpus
 
-from .conftest import flat, annotation_file, entity, run_chipwar, span_at, write_set
+from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 

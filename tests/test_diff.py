@@ -11,7 +11,7 @@ import pytest
 
 from chipwar.versions.diff import compare_schema
 
-from .conftest import flat, annotation_file, entity, git, run_chipwar, span_at, write_set
+from .conftest import annotation_file, entity, flat, git, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 GONE = "tfi-2021-chip-crisis"

@@ -17,7 +17,7 @@ from chipwar.corpus import Corpus
 from chipwar.hf.build import CONFIGS, read_documents
 from chipwar.synthetic import write_synthetic_corpus
 
-from .conftest import flat, REPO, run_chipwar
+from .conftest import REPO, flat, run_chipwar
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +82,11 @@ def test_build_is_deterministic(synthetic: Path, built: Path, tmp_path: Path) ->
 def test_documents_config_is_lossless(synthetic: Path, built: Path) -> None:
     corpus = Corpus(synthetic)
     seen = 0
-    for meta, text, set_name, annotations in read_documents(built):
+    for meta, text, set_name, stored in read_documents(built):
         doc_id = meta["doc_id"]
         assert meta == corpus.read_metadata(doc_id)
         assert text == corpus.read_text(doc_id)
-        assert set_name == "gold" and annotations == corpus.read_annotations("gold", doc_id)
+        assert set_name == "gold" and stored == corpus.read_annotations("gold", doc_id)
         seen += 1
     assert seen == len(corpus.doc_ids())
 

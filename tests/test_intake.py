@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from chipwar.checks import check_all
 from chipwar.corpus import Corpus
 from chipwar.intake import IntakeError, IntakeRequest, intake_document, split_for
-from chipwar.checks import check_all
 
 from .conftest import run_chipwar
 
@@ -73,7 +73,7 @@ def test_split_is_stable_and_depends_only_on_the_id() -> None:
 
 def test_repository_documents_record_their_intake(repo: Path) -> None:
     corpus = Corpus(repo)
-    for doc_id, meta, text in corpus.iter_documents():
+    for _doc_id, meta, _text in corpus.iter_documents():
         assert meta["intake"]["normalised"] == []
         assert meta["authors"] is None and "authors" in meta["notes"]
         assert meta["rights"]["redistributable"] is False

@@ -16,7 +16,7 @@ from chipwar.labelstudio.importer import build_tasks, label_config
 from chipwar.offsets import cp_to_utf16
 from chipwar.schema import load_schemas
 
-from .conftest import flat, REPO, run_chipwar
+from .conftest import REPO, flat, run_chipwar
 from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document, export_from_predictions, region_items, task_of
 
 GOLD_DOCS = ("reg-2023-qiming", "tfi-2021-chip-crisis")

@@ -93,7 +93,7 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
     assert marker["id"] == f"{EMOJI_DOC}:b2"  # a new region gets the next free id of its layer
     assert (marker["start"], marker["end"], marker["text"], marker["intensity"]) == (start, start + 8, "reckless", "high")
     assert marker["provenance"]["agent"] == "bob" and marker["provenance"]["origin"] == "labelstudio"
-    assert any(f"bobRegion1" in n for n in out["notices"])
+    assert any("bobRegion1" in n for n in out["notices"])
 
 
 def test_bad_annotation_on_the_server_is_refused(labelstudio_server, corpus_copy: Path) -> None:

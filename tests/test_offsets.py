@@ -2,7 +2,7 @@
 
 import pytest
 
-from chipwar.offsets import OffsetError, cp_to_utf16, cp_to_utf8, has_astral, utf16_to_cp, utf8_to_cp
+from chipwar.offsets import OffsetError, cp_to_utf8, cp_to_utf16, has_astral, utf8_to_cp, utf16_to_cp
 
 TEXTS = [
     "plain ascii text",

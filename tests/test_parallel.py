@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chipwar import parallel, validate
-from chipwar.hf import build as hf
 from chipwar.corpus import Corpus
+from chipwar.hf import build as hf
 from chipwar.synthetic import write_synthetic_corpus
 
 

@@ -11,12 +11,12 @@ from typing import Callable
 
 import pytest
 
-from chipwar.corpus import Corpus
 from chipwar.align import align
+from chipwar.corpus import Corpus
 from chipwar.files import sha256_text
 from chipwar.validate import validate_corpus
 
-from .conftest import flat, annotation_file, entity, run_chipwar, span_at, write_set
+from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 SET = "alice"

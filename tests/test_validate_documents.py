@@ -45,7 +45,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
     "missing_metadata_field": (lambda r: _edit_json(_meta(r), lambda d: d.pop("published")), "missing_field", f"corpus/{DOC}.json", "/published"),
     "bad_date": (lambda r: _edit_json(_meta(r), lambda d: d.update(published="24/08/2023")), "bad_format", f"corpus/{DOC}.json", "/published"),
     "unknown_split": (lambda r: _edit_json(_meta(r), lambda d: d.update(split="dev")), "unknown_label", f"corpus/{DOC}.json", "/split"),
-    "doc_id_mismatch": (lambda r: _edit_json(_meta(r), lambda d: d.update(doc_id="reg-2023-other")), "doc_id_mismatch", f"corpus/{DOC}.json", "/doc_id"),
+    "doc_id_mismatch": (lambda r: _edit_json(_meta(r), lambda d: d.update(doc_id="reg-2023-other")), "doc_id_mismatch",
+                        f"corpus/{DOC}.json", "/doc_id"),
     "length_mismatch": (lambda r: _edit_json(_meta(r), lambda d: d["intake"].update(length_codepoints=1)), "text_length_mismatch",
                         f"corpus/{DOC}.json", "/intake/length_codepoints"),
 }

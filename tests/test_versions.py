@@ -16,7 +16,7 @@ import pytest
 from chipwar.corpus import Corpus
 from chipwar.versions.release import Version, VersionError, dataset_version, parse_changelog, release_changelog
 
-from .conftest import flat, GIT_ENV, REPO, annotation_file, entity, git, run_chipwar, write_set
+from .conftest import GIT_ENV, REPO, annotation_file, entity, flat, git, run_chipwar, write_set
 
 DOC = "reg-2023-qiming"
 

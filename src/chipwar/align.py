@@ -55,7 +55,7 @@ class Alignment:
     @cached_property
     def edits(self) -> list[tuple[int, int, int, int]]:
         """Changed regions as (old start, old end, new start, new end): the gaps between kept runs."""
-        return [(i + n, i2, j + n, j2) for (i, j, n), (i2, j2, _) in zip(self.blocks, self.blocks[1:])
+        return [(i + n, i2, j + n, j2) for (i, j, n), (i2, j2, _) in zip(self.blocks, self.blocks[1:], strict=False)
                 if i + n < i2 or j + n < j2]
 
     def edit_covering(self, start: int, end: int) -> tuple[int, int, int, int] | None:

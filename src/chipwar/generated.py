@@ -21,11 +21,11 @@ from typing import Callable
 
 from .agree import agree_sets, agreement_table
 from .corpus import Corpus
-from .files import write_text_atomic
 from .layers import LAYER_LABEL_SET
 from .report import Problem
 from .schema import Schemas
 from .stats import corpus_stats
+from .writer import write_files
 
 Renderer = Callable[[Corpus, Schemas, list[str]], str]
 
@@ -126,7 +126,7 @@ def check_generated(corpus: Corpus, schemas: Schemas) -> list[Problem]:
         new, errs = _render_file(corpus, schemas, text, rel)
         problems.extend(errs)
         if new != text:
-            stale = [m["spec"] for m, n in zip(_BLOCK.finditer(text), _BLOCK.finditer(new)) if m[0] != n[0]]
+            stale = [m["spec"] for m, n in zip(_BLOCK.finditer(text), _BLOCK.finditer(new), strict=False) if m[0] != n[0]]
             problems.append(Problem("generated_stale", f"generated blocks are out of date: {', '.join(stale)}", rel,
                                     expected="blocks equal to what schema/ and the data give now", found="older content",
                                     hint="run `chipwar generate` and commit the result"))
@@ -135,13 +135,12 @@ def check_generated(corpus: Corpus, schemas: Schemas) -> list[Problem]:
 
 def update_generated(corpus: Corpus, schemas: Schemas) -> tuple[list[Path], list[Problem]]:
     """Rewrite stale generated blocks; return the files changed and any problems."""
-    changed: list[Path] = []
+    changed: dict[Path, bytes] = {}
     problems: list[Problem] = []
     for path in generated_files(corpus):
         text = path.read_text("utf-8")
         new, errs = _render_file(corpus, schemas, text, corpus.rel(path))
         problems.extend(errs)
         if new != text and not errs:
-            write_text_atomic(path, new)
-            changed.append(path)
-    return changed, problems
+            changed[path] = new.encode("utf-8")
+    return write_files(corpus.root, changed), problems

@@ -16,8 +16,9 @@ from typing import Any
 
 from .corpus import Corpus
 from .errors import UsageError
-from .files import dumps_json, sha256_text, write_bytes_atomic, write_text_atomic
+from .files import dumps_json, sha256_text
 from .schema import load_schemas
+from .writer import write_files
 
 
 class IntakeError(UsageError):
@@ -59,7 +60,8 @@ def normalise(raw: bytes, name: str) -> tuple[str, list[str]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise IntakeError(f"{name}: not UTF-8 at byte {exc.start}; convert it to UTF-8 first (e.g. iconv) and record the source encoding in a note") from None
+        raise IntakeError(f"{name}: not UTF-8 at byte {exc.start}",
+                          hint="convert it to UTF-8 first (e.g. iconv) and record the source encoding in a note") from None
     steps = []
     if text.startswith("\ufeff"):
         text, steps = text[1:], steps + ["bom_removed"]
@@ -116,7 +118,5 @@ def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
     errors = metadata_errors(corpus, meta)
     if errors:
         raise IntakeError(f"{req.received}: metadata would not validate, nothing written:\n  " + "\n  ".join(errors))
-    meta_bytes = dumps_json(meta)
-    write_text_atomic(txt, text)
-    write_bytes_atomic(meta_path, meta_bytes)
+    write_files(corpus.root, {txt: text.encode("utf-8"), meta_path: dumps_json(meta)}, create_only=True)
     return meta

@@ -37,10 +37,11 @@ from typing import Any
 from .align import Alignment, align
 from .corpus import Corpus
 from .errors import UsageError
-from .files import dumps_json, sha256_text, write_files_atomic
+from .files import dumps_json, sha256_text
 from .intake import IntakeError, metadata_errors, normalise
 from .layers import LAYERS
 from .report import short
+from .writer import write_files
 
 #: Code points of context on each side of a span, as a TextQuoteSelector's prefix and suffix.
 CONTEXT = 32
@@ -250,5 +251,5 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
         raise ReanchorError(f"{corpus.rel(corpus.metadata_path(plan.doc_id))}: metadata would not validate, nothing written:\n  "
                             + "\n  ".join(errors))
     files[corpus.metadata_path(plan.doc_id)] = dumps_json(meta)
-    write_files_atomic(files)
+    write_files(corpus.root, files)
     return sorted(files)

@@ -53,7 +53,7 @@ def token_offsets(text: str) -> tuple[list[int], list[int]]:
     spans = [m.span() for m in _TOKEN.finditer(text)]
     if not spans:
         return [], []
-    starts, ends = zip(*spans)
+    starts, ends = zip(*spans, strict=False)
     return list(starts), list(ends)
 
 

@@ -71,7 +71,7 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
 CHUNK_DOCS = 250
 
 
-def _check_chunk(work: tuple[Schemas, "_Folder", list["_Folder"]], doc_ids: list[str]) -> Report:
+def _check_chunk(work: tuple[Schemas, _Folder, list[_Folder]], doc_ids: list[str]) -> Report:
     """Check some documents and their annotation files (in a worker, or in-process)."""
     schemas, docs_dir, set_dirs = work
     report = Report()
@@ -166,7 +166,8 @@ def _check_document(schemas: Schemas, docs_dir: _Folder, doc_id: str, report: Re
         if sha is not None and intake.get("text_sha256") not in (None, sha):
             report.add(Problem("text_sha256_mismatch", "text differs from the one recorded at intake", text_rel, doc_id,
                                pointer=pointer("intake", "text_sha256"), expected=intake.get("text_sha256"), found=sha,
-                               hint=f"texts are immutable: restore it (git checkout -- {text_rel}), or re-anchor the annotations to a corrected text"))
+                               hint=f"texts are immutable: restore it (git checkout -- {text_rel}), "
+                                    "or re-anchor the annotations to a corrected text"))
         if text is not None and isinstance(intake.get("length_codepoints"), int) and intake["length_codepoints"] != len(text):
             report.add(Problem("text_length_mismatch", "text length differs from the one recorded at intake", meta_rel, doc_id,
                                pointer=pointer("intake", "length_codepoints"), expected=str(intake["length_codepoints"]), found=str(len(text))))
@@ -376,7 +377,7 @@ def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> boo
         spans = data[layer]
         if not spans:
             continue
-        layer_ids, starts, ends, surfaces = zip(*map(_SPAN_FIELDS, spans))
+        layer_ids, starts, ends, surfaces = zip(*map(_SPAN_FIELDS, spans), strict=False)
         if not (all(map(str.startswith, layer_ids, repeat(prefix))) and max(ends) <= n and all(map(lt, starts, ends))
                 and list(map(text.__getitem__, map(slice, starts, ends))) == list(surfaces)
                 and not any(map(str.isspace, map(_FIRST, surfaces))) and not any(map(str.isspace, map(_LAST, surfaces)))):

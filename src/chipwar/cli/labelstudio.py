@@ -9,7 +9,7 @@ import click
 
 from ..corpus import Corpus
 from ..errors import UsageError
-from ..files import dumps_json, loads_json, write_bytes_atomic, write_files_atomic
+from ..files import dumps_json, loads_json
 from ..labelstudio.importer import (
     ImportResult,
     build_tasks,
@@ -18,6 +18,7 @@ from ..labelstudio.importer import (
     rendered,
 )
 from ..schema import load_schemas
+from ..writer import check_output, replace_file, write_files
 from ._util import CORPUS, FORMAT, finish, open_corpus
 
 ANNOTATOR = click.option("--annotator", required=True, help="Set to write: annotations/NAME/ (a-z, 0-9, -, _).")
@@ -62,7 +63,7 @@ def config_command(out: Path | None, corpus_path: Path) -> None:
     if out is None:
         click.echo(xml, nl=False)
         return
-    write_bytes_atomic(out, xml.encode("utf-8"))
+    replace_file(check_output(out, corpus.root, "--out"), xml.encode("utf-8"))
     click.echo(f"wrote {out}. Next: paste it into the project's Labeling Interface, or use `chipwar labelstudio push`.")
 
 
@@ -80,7 +81,7 @@ def tasks_command(set_name: str, out: Path, corpus_path: Path) -> None:
     """
     corpus = open_corpus(corpus_path)
     tasks = build_tasks(corpus, set_name or None)
-    write_bytes_atomic(out, dumps_json(tasks))
+    replace_file(check_output(out, corpus.root, "--out"), dumps_json(tasks))
     with_pred = sum(1 for t in tasks if t.get("predictions"))
     click.echo(f"wrote {len(tasks)} task(s) to {out}, {with_pred} with predictions from {set_name or 'no set'}.")
     click.echo("Next: import the file in the project's Data Manager, or use `chipwar labelstudio push`.")
@@ -165,7 +166,7 @@ def _import(corpus: Corpus, export: Any, annotator: str, source: str, user: str 
     blocked = bool(result.conflicts) and not replace
     ok = result.report.ok and not blocked
     if ok and result.files:
-        write_files_atomic(rendered(result))
+        write_files(corpus.root, rendered(result))
     _import_summary(corpus, result, ok, blocked)
 
 

@@ -165,8 +165,8 @@ def _ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag
         token_starts, token_ends = all_starts[lo:hi], all_ends[lo:hi]
         tags = [0] * (hi - lo)
         ents = by_sentence.get(i, ())
-        starts = dict(zip(token_starts, range(hi - lo))) if ents else {}
-        ends = dict(zip(token_ends, range(hi - lo))) if ents else {}
+        starts = dict(zip(token_starts, range(hi - lo), strict=False)) if ents else {}
+        ends = dict(zip(token_ends, range(hi - lo), strict=False)) if ents else {}
         for ent in ents:
             a, b = starts.get(ent["start"]), ends.get(ent["end"])
             if a is None or b is None:
@@ -358,8 +358,9 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path, *, version:
     are applied as at intake. Every text's SHA-256 must equal the recorded one; any
     mismatch or missing text stops the run before anything is written.
     """
-    from ..files import sha256_text, write_json_atomic, write_text_atomic
+    from ..files import dumps_json, sha256_text
     from ..intake import normalise
+    from ..writer import write_files
 
     by_sha: dict[str, str] = {}
     by_name: dict[str, str] = {}
@@ -393,14 +394,16 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path, *, version:
             if (dataset_dir / name).is_file():
                 shutil.copy2(dataset_dir / name, root / name)
         set_name = "gold"
+        files: dict[Path, bytes] = {}
         for meta, _, ann_set, annotations in docs:
             text = by_sha[meta["intake"]["text_sha256"]]
-            write_text_atomic(root / "corpus" / f"{meta['doc_id']}.txt", text)
-            write_json_atomic(root / "corpus" / f"{meta['doc_id']}.json", meta)
+            files[root / "corpus" / f"{meta['doc_id']}.txt"] = text.encode("utf-8")
+            files[root / "corpus" / f"{meta['doc_id']}.json"] = dumps_json(meta)
             if annotations is not None:
                 set_name = ann_set
                 for layer in ("zones", *SPAN_CONFIGS):
                     for span in annotations[layer]:
                         span["text"] = text[span["start"]:span["end"]]
-                write_json_atomic(root / "annotations" / ann_set / f"{meta['doc_id']}.json", annotations)
+                files[root / "annotations" / ann_set / f"{meta['doc_id']}.json"] = dumps_json(annotations)
+        write_files(root, files)
         return build_dataset(Corpus(root), out, set_name=set_name, with_text=True, version=version)

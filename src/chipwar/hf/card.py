@@ -12,10 +12,10 @@ from datasets import DatasetInfo, Features
 
 from ..corpus import Corpus
 from ..errors import EnvironmentProblem
-from ..files import write_text_atomic
 from ..generated import render_labels
 from ..layers import LAYER_LABEL_SET
 from ..schema import Schemas
+from ..writer import replace_file
 
 if TYPE_CHECKING:
     from .build import BuildResult, Layouts
@@ -37,7 +37,7 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def card_yaml(lay: "Layouts", files: dict[str, dict[str, str]], documents: int, with_text: bool, version: str) -> dict:
+def card_yaml(lay: Layouts, files: dict[str, dict[str, str]], documents: int, with_text: bool, version: str) -> dict:
     """The card's YAML metadata block."""
     features = {"documents": lay.documents.feature, **{k: f.feature for k, f in lay.spans.items()}, "ner": lay.ner}
     configs = [c for c in ("documents", "entities", "claims", "bias_markers", "ner") if c in files]
@@ -63,7 +63,7 @@ def card_yaml(lay: "Layouts", files: dict[str, dict[str, str]], documents: int, 
     return meta
 
 
-def card_body(corpus: Corpus, schemas: Schemas, result: "BuildResult", version: str, set_name: str) -> str:
+def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: str, set_name: str) -> str:
     """Load instructions, configs, labels, build notes, then the datasheet."""
     lines = [
         "# chipwar: chip-war news with entities, claims and bias markers",
@@ -109,12 +109,12 @@ def card_body(corpus: Corpus, schemas: Schemas, result: "BuildResult", version: 
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: "Layouts", files: dict[str, dict[str, str]],
-               result: "BuildResult", *, version: str, set_name: str) -> None:
+def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: Layouts, files: dict[str, dict[str, str]],
+               result: BuildResult, *, version: str, set_name: str) -> None:
     """Write ``README.md`` into a dataset folder."""
     documents = sum(result.rows.get("documents", {}).values())
     header = yaml.safe_dump(card_yaml(lay, files, documents, result.with_text, version), sort_keys=False, allow_unicode=True, width=1000)
-    write_text_atomic(folder / "README.md", f"---\n{header}---\n\n" + card_body(corpus, schemas, result, version, set_name))
+    replace_file(folder / "README.md", (f"---\n{header}---\n\n" + card_body(corpus, schemas, result, version, set_name)).encode("utf-8"))
 
 
 def card_version(dataset: Path) -> str:

@@ -90,7 +90,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except LabelStudioError:
         raise
-    except Exception as exc:  # the SDK raises httpx and ApiError types; both are reported the same way
+    except Exception as exc:  # noqa: BLE001 - the SDK raises httpx and ApiError types; both are reported the same way
         status = getattr(exc, "status_code", None)
         if status == 401:
             raise LabelStudioError("Label Studio refused the token (401): LABEL_STUDIO_API_KEY must be a valid personal "

@@ -522,4 +522,4 @@ def render_diff(diff: DatasetDiff, limit: int = 500) -> str:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [" ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    return [" ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip() for r in rows]

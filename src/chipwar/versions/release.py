@@ -35,8 +35,8 @@ from typing import Callable
 from ..checks import check_all
 from ..corpus import Corpus
 from ..errors import UsageError
-from ..files import write_files_atomic
 from ..report import Problem, Report
+from ..writer import write_files
 from .diff import LEVELS, DatasetDiff, diff_revisions
 from .git import DATA_FOLDERS, GitError, Repo, open_repo
 
@@ -202,7 +202,7 @@ def _check_order(sections: list[Section], problem: Complain) -> None:
         problem(unreleased[-1].line, "Unreleased must be the first section, once", "'## [Unreleased]' first", f"{len(unreleased)} at line(s) "
                 + ", ".join(str(s.line) for s in unreleased))
     released = [s for s in sections if s.version is not None]
-    for newer, older in zip(released, released[1:]):
+    for newer, older in zip(released, released[1:], strict=False):
         if Version.parse(newer.version or "") <= Version.parse(older.version or ""):
             problem(older.line, f"release {older.version} is not older than {newer.version} above it",
                     "releases newest first, each once", older.version or "")
@@ -397,12 +397,12 @@ def make_release(corpus: Corpus, plan: ReleasePlan, day: str | None = None) -> s
     before = {changelog: changelog.read_bytes(), version_file: version_file.read_bytes()}
     text = before[changelog].decode("utf-8")
     notes = unreleased_notes(text)
-    write_files_atomic({changelog: release_changelog(text, plan.version, day or date.today().isoformat()).encode("utf-8"),
+    write_files(corpus.root, {changelog: release_changelog(text, plan.version, day or date.today().isoformat()).encode("utf-8"),
                         version_file: f"{plan.version}\n".encode()})
     try:
         commit = repo.commit_paths(f"Release {plan.version.tag}", (CHANGELOG_FILE, VERSION_FILE))
     except GitError as exc:
-        write_files_atomic(before)
+        write_files(corpus.root, before)
         raise VersionError(f"could not commit the release, CHANGELOG.md and VERSION restored: {exc}") from None
     try:
         repo.annotated_tag(plan.version.tag, f"chipwar dataset {plan.version}\n\n{notes}\n")

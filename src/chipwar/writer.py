@@ -1,0 +1,219 @@
+"""Every file chipwar writes goes through here: staged, then put in place all or nothing.
+
+A :class:`Transaction` collects the files a command wants to write. :meth:`Transaction.commit`
+then, holding an exclusive lock on the transaction's root (``.chipwar.lock``, released by the
+kernel when the process dies, so it never goes stale):
+
+(The lock and the journal live in ``.git/`` when the root is a git checkout, so they never
+show as untracked files; otherwise in the root itself.)
+
+1. finishes any earlier transaction that a crash interrupted (:func:`recover`) and removes
+   stale staging files a killed run left behind;
+2. refuses, before anything is written, a file marked ``create_only`` that already exists
+   (two ``chipwar intake`` of one document id: the second fails);
+3. writes every file to a staging file beside its target (``.chipwar-tmp-…``), flushed to
+   disk, with ordinary permissions (0644 under the usual umask, never mkstemp's 0600);
+4. writes a journal (``.chipwar-journal.json``) naming each staging file and its target,
+5. renames each staging file over its target, then removes the journal.
+
+A crash before step 4 leaves every target as it was (the staging files are removed by the
+next run); a crash after it leaves a journal that the next run — any command that writes, or
+:func:`recover` — rolls forward, so the files always end up all old or all new. Readers that
+meet a journal (``chipwar validate``) report it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+
+from .errors import EnvironmentProblem, UsageError
+
+LOCK_NAME = ".chipwar.lock"
+JOURNAL_NAME = ".chipwar-journal.json"
+TEMP_PREFIX = ".chipwar-tmp-"
+
+
+class AlreadyExists(UsageError):
+    """A file that must be new already exists."""
+
+    code = "already_exists"
+
+
+def _state_dir(root: Path) -> Path:
+    """Where a root's lock and journal live: ``.git/`` in a git checkout, else the root."""
+    git = root / ".git"
+    return git if git.is_dir() else root
+
+
+def file_mode() -> int:
+    """The mode an ordinary new file gets here: 0666 less the umask (0644 under the usual 022)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``root`` (waits for another chipwar writing there)."""
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(_state_dir(root) / LOCK_NAME, os.O_RDWR | os.O_CREAT, file_mode())
+    except OSError as exc:
+        raise EnvironmentProblem(f"{root}: cannot write here ({exc.strerror})", hint="check the folder's permissions") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stage(path: Path, data: bytes, mode: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}"  # short: the target name may be near the limit
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def recover(root: Path, folders: list[Path] | None = None) -> list[str]:
+    """Finish an interrupted transaction under ``root`` and remove stale staging files.
+
+    Call with the lock held. Returns what was done, a line each (empty when nothing was).
+    ``folders`` are searched for stale staging files besides those the journal names.
+    """
+    done: list[str] = []
+    journal = _state_dir(root) / JOURNAL_NAME
+    entries: list[list[str]] = []
+    if journal.is_file():
+        try:
+            entries = orjson.loads(journal.read_bytes())
+        except ValueError:
+            entries = []  # written before its renames only when complete; a torn journal means nothing was renamed
+        for tmp_rel, target_rel in entries:
+            tmp, target = root / tmp_rel, root / target_rel
+            if tmp.is_file():
+                os.replace(tmp, target)
+                done.append(f"finished an interrupted write: {target_rel}")
+        journal.unlink()
+    search = {Path(root / t).parent for _, t in entries} | set(folders or ())
+    for folder in search:
+        if folder.is_dir():
+            for entry in os.scandir(folder):
+                if entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    done.append(f"removed a staging file a killed run left: {Path(entry.path).relative_to(root)}")
+    return done
+
+
+def leftovers(root: Path, folders: list[Path]) -> list[Path]:
+    """A journal or staging files under ``root`` that an interrupted write left (for checks to report)."""
+    journal = _state_dir(root) / JOURNAL_NAME
+    found = [journal] if journal.exists() else []
+    for folder in folders:
+        if folder.is_dir():
+            found += [Path(e.path) for e in os.scandir(folder) if e.name.startswith(TEMP_PREFIX)]
+    return sorted(found)
+
+
+class Transaction:
+    """Files to write together under ``root``: all of them or none (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._files: dict[Path, bytes] = {}
+        self._create_only: set[Path] = set()
+        self.recovered: list[str] = []
+
+    def write(self, path: Path, data: bytes, *, create_only: bool = False) -> None:
+        """Stage ``data`` for ``path`` (which must lie under the root); ``create_only``: refuse if it exists."""
+        path = self.root / path.resolve().relative_to(self.root) if path.is_absolute() else self.root / path
+        self._files[path] = data
+        if create_only:
+            self._create_only.add(path)
+
+    def commit(self) -> list[Path]:
+        """Put every staged file in place, all or nothing; return the paths written."""
+        if not self._files:
+            return []
+        folders = sorted({p.parent for p in self._files})
+        with locked(self.root):
+            self.recovered = recover(self.root, folders)
+            exists = sorted(p for p in self._create_only if p.exists() or p.is_symlink())
+            if exists:
+                shown = ", ".join(str(p.relative_to(self.root)) for p in exists)
+                raise AlreadyExists(f"{shown}: already exists; nothing written", hint="it was made by another run or earlier")
+            mode = file_mode()
+            staged: list[tuple[Path, Path]] = []
+            try:
+                for path, data in self._files.items():
+                    staged.append((_stage(path, data, mode), path))
+                journal = [[str(t.relative_to(self.root)), str(p.relative_to(self.root))] for t, p in staged]
+                journal_path = _state_dir(self.root) / JOURNAL_NAME
+                os.replace(_stage(journal_path, orjson.dumps(journal), mode), journal_path)
+            except BaseException:
+                for tmp, _ in staged:
+                    tmp.unlink(missing_ok=True)
+                raise
+            for tmp, path in staged:
+                os.replace(tmp, path)
+            for folder in folders:
+                _fsync_dir(folder)
+            journal_path.unlink()
+        return list(self._files)
+
+
+def write_files(root: Path, files: dict[Path, bytes], *, create_only: bool = False) -> list[Path]:
+    """Write ``files`` (all under ``root``) in one :class:`Transaction`; return the paths written."""
+    tx = Transaction(root)
+    for path, data in files.items():
+        tx.write(path, data, create_only=create_only)
+    return tx.commit()
+
+
+def replace_file(path: Path, data: bytes) -> Path:
+    """Write one file outside the corpus (an export, a task file) atomically: staged, then renamed."""
+    tmp = _stage(path, data, file_mode())
+    os.replace(tmp, path)
+    return path
+
+
+#: Folders of a corpus checkout that an output must never be, contain or sit inside.
+PROTECTED = ("corpus", "annotations", "schema", ".git")
+
+
+def check_output(path: Path, root: Path, what: str) -> Path:
+    """Refuse an output path that would touch the corpus: it may not be, contain or sit inside
+    ``corpus/``, ``annotations/``, ``schema/`` or ``.git/``, nor be or contain the checkout
+    itself (``root``). Returns the resolved path."""
+    target = path.resolve()
+    root = root.resolve()
+    guarded = [root / name for name in PROTECTED]
+    bad = next((g for g in guarded if target == g or g.is_relative_to(target) or target.is_relative_to(g)), None)
+    if bad is None and root.is_relative_to(target):
+        bad = root
+    if bad is not None:
+        raise UsageError(f"{what} {path}: refused, it would overwrite {bad} (the corpus checkout's own files)",
+                         hint="write it outside corpus/, annotations/ and schema/, e.g. under dist/")
+    return target
