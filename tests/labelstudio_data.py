@@ -8,7 +8,7 @@ from typing import Any
 
 from chipwar.corpus import Corpus
 from chipwar.intake import IntakeRequest, intake_document
-from chipwar.labelstudio.importer import build_tasks
+from chipwar.labelstudio.tasks import build_tasks
 
 from .conftest import annotation_file, entity, span_at, write_set
 

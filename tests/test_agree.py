@@ -73,3 +73,31 @@ def test_label_disagreement_and_attributes(corpus_copy: Path) -> None:
 def test_unknown_set_is_a_usage_error(corpus_copy: Path) -> None:
     result = run_chipwar("agree", "nobody", "gold", "--corpus", str(corpus_copy))
     assert result.returncode == 2 and "nobody" in result.stderr
+
+
+@pytest.mark.parametrize("content", ["null", "[1]", '{"entities": 5}', "{nope"])
+def test_broken_file_is_left_out_and_named(content: str, corpus_copy: Path) -> None:
+    """Agreement over a set with a broken file: figures over the rest, the file named with why, exit 1; nothing written."""
+    broken = corpus_copy / "annotations" / "ann-a" / f"{DOC}.json"
+    broken.write_text(content, "utf-8")
+    before = {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()}
+    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    assert result.returncode == 1, result.stdout
+    out = flat(result.stdout)
+    assert out["skipped"] == [DOC] and out["documents"] == ["tfi-2021-chip-crisis"]
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("file_skipped", f"annotations/ann-a/{DOC}.json")]
+    assert "chipwar validate" in out["problems"][0]["hint"]
+    text = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy))
+    assert text.returncode == 1 and f"annotations/ann-a/{DOC}.json" in text.stdout and "left out" in text.stderr
+    assert before == {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()}
+
+
+def test_set_folder_symlinked_out_of_the_repository_is_not_read(corpus_copy: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.move(corpus_copy / "annotations" / "ann-a", tmp_path / "elsewhere")
+    (corpus_copy / "annotations" / "ann-a").symlink_to(tmp_path / "elsewhere")
+    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    out = flat(result.stdout)
+    assert result.returncode == 1 and out["documents"] == []
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("symlink_outside", "annotations/ann-a")]

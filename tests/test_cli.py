@@ -131,3 +131,13 @@ def test_the_installed_command_runs_in_a_real_process() -> None:
     assert clean.returncode == 0 and json.loads(clean.stdout)["ok"] is True
     usage = run_subprocess("agree", "nobody", "gold")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_an_undecodable_file_name_is_shown_escaped_not_a_crash() -> None:
+    """A file name that is not UTF-8 reaches Python as lone surrogates; text and JSON output escape them."""
+    name = b"bad-\xff.json".decode("utf-8", "surrogateescape")
+    report = Report(problems=[Problem("odd_name", f"{name}: not a document file", name)])
+    assert "\\udcff" in render_text(report)
+    from chipwar.render import envelope, render_json
+
+    assert "\\\\udcff" in render_json(envelope("validate", 1, report, {"files": [name]}))

@@ -5,13 +5,18 @@ the fields that changed, label count deltas, text corrections and rated schema c
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
-from chipwar.versions.diff import compare_schema
+from chipwar.render import render_json
+from chipwar.versions.compat import compare_schema
+from chipwar.versions.diff import Side, diff_sides, render_diff
+from chipwar.versions.git import blob_id
 
-from .conftest import annotation_file, entity, flat, git, run_chipwar, span_at, write_set
+from .conftest import GIT_ENV, annotation_file, entity, flat, git, run_chipwar, span_at, write_set
+from .test_versions import start_history
 
 DOC = "reg-2023-qiming"
 GONE = "tfi-2021-chip-crisis"
@@ -33,7 +38,8 @@ def _ann(root: Path, set_name: str = "alice", doc_id: str = DOC) -> Path:
 
 @pytest.fixture
 def released(git_corpus: Path) -> Path:
-    """The corpus with a hand-made set 'alice' as the only annotations of DOC (none of GONE), committed and tagged v0.1.0."""
+    """The corpus with a hand-made set 'alice' as the only annotations of DOC (none of GONE), committed and released as v0.1.0."""
+    start_history(git_corpus)
     for doc_id in (DOC, GONE):
         for other in (git_corpus / "annotations").glob(f"*/{doc_id}.json"):
             other.unlink()
@@ -48,7 +54,8 @@ def released(git_corpus: Path) -> Path:
     assert run_chipwar("validate", str(git_corpus)).returncode == 0
     git(git_corpus, "add", "--all")
     git(git_corpus, "commit", "-qm", "alice annotates")
-    git(git_corpus, "tag", "-a", "v0.1.0", "-m", "release 0.1.0")
+    release = run_chipwar("release", "0.1.0", "--corpus", str(git_corpus), env=GIT_ENV)
+    assert release.returncode == 0, release.stdout + release.stderr
     return git_corpus
 
 
@@ -135,7 +142,7 @@ def test_default_is_last_tag_against_working_tree(released: Path) -> None:
 
 
 def test_before_the_first_release_everything_is_new(git_corpus: Path) -> None:
-    diff = _diff(git_corpus)
+    diff = _diff(start_history(git_corpus))
     assert diff["a"] == "nothing (no release yet)"
     assert sorted(d["doc_id"] for d in diff["documents"] if d["change"] == "added") == sorted(
         p.stem for p in (git_corpus / "corpus").glob("*.txt"))
@@ -222,3 +229,91 @@ def test_schema_rating(case: str) -> None:
     change(new)
     assert [(c.level, c.pointer) for c in compare_schema("s.json", OLD, new)] == expected
     assert compare_schema("s.json", OLD, json.loads(json.dumps(OLD))) == []
+
+
+# --- Hostile content on either side: never an exception, unreadable files named as problems ---
+
+_KEYS = ["id", "label", "start", "end", "text", "entities", "claims", "bias_markers", "zones", "canonical_entities", "document_labels",
+         "name", "genre", "type", "required", "properties", "$defs", "enum", "oneOf", "const", "minLength", "maximum", "items",
+         "additionalProperties", "description", "x-map", "pattern"]
+
+
+def _value(rng: random.Random, depth: int = 0) -> object:
+    """A random JSON value, shaped like ours often enough to reach deep into the comparison."""
+    roll = rng.random()
+    if depth > 4 or roll < 0.35:
+        return rng.choice([None, True, False, 0, -1, 2**70, 1.5, "", "GPE", "x" * 300, "\u202e\U0001f600", [], {}])
+    if roll < 0.6:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {rng.choice(_KEYS): _value(rng, depth + 1) for _ in range(rng.randint(0, 6))}
+
+
+def _mutate(rng: random.Random, value: object) -> object:
+    """``value`` with a random sub-value replaced."""
+    if isinstance(value, dict) and value and rng.random() < 0.7:
+        key = rng.choice(list(value))
+        return {**value, key: _mutate(rng, value[key])}
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        i = rng.randrange(len(value))
+        return [*value[:i], _mutate(rng, value[i]), *value[i + 1:]]
+    return _value(rng)
+
+
+def _bytes(rng: random.Random, base: object) -> bytes:
+    roll = rng.random()
+    if roll < 0.1:
+        return rng.choice([b"\xff\xfe\x00", b"{", b"null", b"[]", b'"text"', b"[" * 300 + b"]" * 300])
+    return json.dumps(_mutate(rng, base) if roll < 0.7 else _value(rng)).encode()
+
+
+def _side(name: str, contents: dict[str, bytes]) -> Side:
+    return Side(name, {p: blob_id(b) for p, b in contents.items()}, contents.__getitem__)
+
+
+def test_diff_of_hostile_sides_never_raises(corpus_copy: Path) -> None:
+    real = {p.relative_to(corpus_copy).as_posix(): p.read_bytes()
+            for pattern in ("corpus/*", "annotations/gold/*.json", "schema/*.json") for p in corpus_copy.glob(pattern)}
+    rng = random.Random(20261130)
+    for _ in range(150):
+        sides = []
+        for name in ("old", "new"):
+            contents = {}
+            for path, data in real.items():
+                if rng.random() < 0.4:
+                    contents[path] = data
+                elif path.endswith(".txt"):
+                    contents[path] = rng.choice([data, data[:50] + b"\xff", b"changed text"])
+                elif rng.random() < 0.9:
+                    contents[path] = _bytes(rng, json.loads(data))
+            sides.append(_side(name, contents))
+        diff = diff_sides(*sides)
+        render_diff(diff)
+        render_json({"result": diff.to_dict()})
+        assert all(p.code == "diff_unreadable" and p.file and p.message.startswith(p.file) for p in diff.report.problems)
+
+
+def test_an_unreadable_file_is_named_and_the_rest_still_compared(corpus_copy: Path) -> None:
+    path = f"annotations/gold/{DOC}.json"
+    data = (corpus_copy / path).read_bytes()
+    changed = json.loads(data)
+    changed["entities"] = changed["entities"][1:]
+    diff = diff_sides(_side("v1", {path: b"null", "schema/a.json": b"{}", "schema/b.json": b"{}"}),
+                      _side("v2", {path: data, "schema/a.json": b"{\xff", "schema/b.json": b"{]"}))
+    assert [(p.file, p.message) for p in diff.report.problems] == [
+        (path, f"{path} in v1: holds null, not a JSON object; not compared"),
+        ("schema/a.json", "schema/a.json in v2: not UTF-8 text (byte 1); not compared"),
+        ("schema/b.json", "schema/b.json in v2: not valid JSON (unexpected character, expected a string key: line 1 column 2 (char 1)); "
+                          "not compared")]
+    assert diff.annotations == [] and diff.schema == []
+    other = diff_sides(_side("v1", {path: data}), _side("v2", {path: json.dumps(changed).encode()}))
+    assert other.report.problems == [] and [a.change for a in other.annotations] == ["removed"]
+
+
+def test_schema_rating_takes_any_json() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        old = _mutate(rng, OLD) if rng.random() < 0.8 else _value(rng)
+        new = _mutate(rng, old)
+        changes = compare_schema("s.json", old, new)
+        assert all(c.level in ("patch", "minor", "major") for c in changes)
+        assert compare_schema("s.json", old, json.loads(json.dumps(old))) == []

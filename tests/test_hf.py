@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import stat
 import subprocess
 import sys
 import time
@@ -14,10 +17,11 @@ import pytest
 from datasets import ClassLabel, Value, load_dataset
 
 from chipwar.corpus import Corpus
-from chipwar.hf.build import CONFIGS, read_documents
+from chipwar.hf.build import CONFIGS
+from chipwar.hf.rehydrate import read_documents
 from chipwar.synthetic import write_synthetic_corpus
 
-from .conftest import REPO, flat, run_chipwar
+from .conftest import CHIPWAR, REPO, flat, run_chipwar, run_subprocess
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +46,16 @@ def built(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _tree(*roots: Path) -> dict[str, object]:
+    """Everything under ``roots``, hidden entries included: file bytes, link targets, folders."""
+    out: dict[str, object] = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            out[str(p)] = (os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file()
+                           else "<folder>" if p.is_dir() else "<other>")
+    return out
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -119,10 +133,11 @@ def test_rehydrate_refuses_a_changed_copy(synthetic: Path, tmp_path: Path) -> No
         (texts / f"{doc_id}.txt").write_bytes((synthetic / "corpus" / f"{doc_id}.txt").read_bytes())
     (texts / f"{ids[0]}.txt").write_text((texts / f"{ids[0]}.txt").read_text("utf-8") + " edited", "utf-8")
     out = tmp_path / "full"
+    before = _tree(tmp_path)
     result = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out))
     assert result.returncode == 1
     assert f"{ids[0]}.txt: text of {ids[0]} differs" in result.stderr and "nothing written" in result.stderr
-    assert not out.exists()
+    assert _tree(tmp_path) == before
 
 
 def test_rebuild_in_place_never_serves_stale_rows(synthetic: Path, tmp_path: Path) -> None:
@@ -182,10 +197,301 @@ def test_publish_dry_run_and_offline(built: Path) -> None:
     dry = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(built), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
     plan = flat(dry.stdout)
-    assert plan["files"] == sorted(_files(built)) and "README.md" in plan["files"]
+    assert plan["files"] == sorted(set(_files(built)) - {".chipwar-build.json"}) and "README.md" in plan["files"]
     started = time.monotonic()
     offline = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built),
                           env={"HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret_value_never_printed"})
     assert offline.returncode == 2 and "HF_HUB_OFFLINE" in offline.stderr
     assert time.monotonic() - started < 15
     assert "hf_secret_value_never_printed" not in offline.stdout + offline.stderr
+
+
+# --- Where a build may write -------------------------------------------------------------------------------------
+
+def _user_folder(base: Path) -> Path:
+    (base / "mine").mkdir(parents=True)
+    (base / "mine" / "thesis.docx").write_bytes(b"years of work")
+    return base / "mine"
+
+
+def _hidden_only(base: Path) -> Path:
+    (base / "cfg").mkdir(parents=True)
+    (base / "cfg" / ".env").write_text("HF_TOKEN=hf_secret\n", "utf-8")
+    return base / "cfg"
+
+
+def _build_with_extra(base: Path, built: Path) -> Path:
+    shutil.copytree(built, base / "old-build")
+    (base / "old-build" / "data" / "my-notes.txt").write_text("notes", "utf-8")
+    return base / "old-build"
+
+
+def _inside_a_build(base: Path, built: Path) -> Path:
+    shutil.copytree(built, base / "old-build")
+    return base / "old-build" / "sub"
+
+
+def _a_file(base: Path) -> Path:
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "plain.txt").write_text("x", "utf-8")
+    return base / "plain.txt"
+
+
+#: name: (how to make the --out folder from (tmp base, an earlier build, the corpus root), what the refusal says)
+REFUSED_OUT = {
+    "user_folder": (lambda b, built, root: _user_folder(b), "holds files chipwar did not build (thesis.docx)"),
+    "hidden_file_only": (lambda b, built, root: _hidden_only(b), "holds files chipwar did not build (.env)"),
+    "build_with_extra_file": (lambda b, built, root: _build_with_extra(b, built), "files it did not make (data/my-notes.txt)"),
+    "inside_a_build": (lambda b, built, root: _inside_a_build(b, built), "sits inside the chipwar build"),
+    "a_file": (lambda b, built, root: _a_file(b), "is a file, not a folder"),
+    "corpus": (lambda b, built, root: root / "corpus", "the corpus checkout's own files"),
+    "annotations_gold": (lambda b, built, root: root / "annotations" / "gold", "the corpus checkout's own files"),
+    "schema": (lambda b, built, root: root / "schema", "the corpus checkout's own files"),
+    "new_folder_in_corpus": (lambda b, built, root: root / "corpus" / "dist", "the corpus checkout's own files"),
+    "checkout_root": (lambda b, built, root: root, "the corpus checkout's own files"),
+    "around_the_checkout": (lambda b, built, root: root.parent, ": refused"),  # rehydrate knows no corpus: "holds files"
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_OUT))
+@pytest.mark.parametrize("command", ["build", "rehydrate"])
+def test_refused_outputs_touch_nothing(case: str, command: str, synthetic: Path, built: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "checkout"
+    shutil.copytree(synthetic, corpus)
+    bare = tmp_path / "bare"
+    assert run_chipwar("build", "--no-text", "--out", str(bare), "--corpus", str(corpus)).returncode == 0
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    for doc_id in Corpus(corpus).doc_ids():
+        (texts / f"{doc_id}.txt").write_bytes((corpus / "corpus" / f"{doc_id}.txt").read_bytes())
+    make, says = REFUSED_OUT[case]
+    out = make(tmp_path / "outs", built, corpus)
+    before = _tree(tmp_path)
+    args = (["build", "--corpus", str(corpus)] if command == "build" else ["rehydrate", str(bare), "--texts", str(texts)])
+    result = run_chipwar(*args, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"--out {out}" in result.stderr and says in result.stderr and "hint:" in result.stderr
+    assert _tree(tmp_path) == before
+
+
+def test_earlier_build_and_empty_folder_are_replaced_whole(synthetic: Path, built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist" / "chipwar"
+    out.mkdir(parents=True)
+    first = flat(run_chipwar("build", "--out", str(out), "--corpus", str(synthetic), "--format", "json").stdout)
+    assert first["ok"] and first["replaced"] is False
+    assert _files(out) == _files(built)
+    marker = json.loads((out / ".chipwar-build.json").read_text("utf-8"))
+    assert marker["files"] == sorted(p for p in _files(out) if p != ".chipwar-build.json") == first["files"]
+    assert marker["with_text"] is True and marker["dataset_version"] == (synthetic / "VERSION").read_text("utf-8").strip()
+    (out / "data" / "entities" / "train-0000000000000000.parquet").write_bytes(b"a file an older build made")
+    marker["files"].append("data/entities/train-0000000000000000.parquet")
+    (out / ".chipwar-build.json").write_text(json.dumps(marker), "utf-8")
+    again = run_chipwar("build", "--out", str(out), "--corpus", str(synthetic))
+    assert again.returncode == 0 and f"replaced the earlier build in {out}" in again.stdout
+    assert _files(out) == _files(built)  # the older build's files are gone with it
+    assert sorted(p.name for p in out.parent.iterdir()) == ["chipwar"]  # no staging or old folder left beside it
+
+
+def test_build_output_has_ordinary_permissions(synthetic: Path, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "chipwar"
+        assert run_chipwar("build", "--out", str(out), "--corpus", str(synthetic)).returncode == 0
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(out).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [out, *out.rglob("*")]}
+    assert modes.pop(".") == 0o755
+    assert {name: mode for name, mode in modes.items() if mode != (0o755 if (out / name).is_dir() else 0o644)} == {}
+
+
+# --- publish ------------------------------------------------------------------------------------------------------
+
+def test_publish_sends_only_the_files_the_build_made(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import HfApi
+
+    folder = tmp_path / "chipwar"
+    shutil.copytree(built, folder)
+    (folder / ".env").write_text("HF_TOKEN=hf_do_not_upload\n", "utf-8")
+    (folder / "notes.txt").write_text("private notes", "utf-8")
+    (folder / "data" / "entities" / "stray.parquet").write_bytes(b"not from this build")
+    made = json.loads((built / ".chipwar-build.json").read_text("utf-8"))["files"]
+    dry = flat(run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), "--dry-run", "--format", "json").stdout)
+    assert dry["ok"] and dry["files"] == made
+    calls: dict[str, object] = {}
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: calls.setdefault("repo", repo_id))
+    monkeypatch.setattr(HfApi, "list_repo_files", lambda self, repo_id, **kw: ["README.md", "data/ner/train-old.parquet"])
+
+    def create_commit(self: HfApi, repo_id: str, operations: list, **kw: object) -> str:
+        calls["operations"] = operations
+        return "https://huggingface.co/datasets/me/chipwar/commit/abc"
+
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    monkeypatch.setattr(HfApi, "create_tag", lambda self, repo_id, tag, **kw: calls.setdefault("tag", tag))
+    sent = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(folder),
+                       env={"HF_TOKEN": "hf_test_token", "HF_HUB_OFFLINE": "0"})
+    assert sent.returncode == 0, sent.stderr
+    added = sorted(op.path_in_repo for op in calls["operations"] if type(op).__name__ == "CommitOperationAdd")
+    deleted = [op.path_in_repo for op in calls["operations"] if type(op).__name__ == "CommitOperationDelete"]
+    assert added == made and deleted == ["data/ner/train-old.parquet"] and calls["tag"] == "v1.0.0"
+    assert "hf_test_token" not in sent.stdout + sent.stderr
+
+
+def test_publish_refuses_a_folder_that_is_not_a_build(built: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "looks-like-one"
+    shutil.copytree(built, folder)
+    (folder / ".chipwar-build.json").unlink()
+    before = _tree(folder)
+    for extra in (["--dry-run"], []):
+        result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), *extra, env={"HF_TOKEN": "hf_x"})
+        assert result.returncode == 2 and "not a chipwar build" in result.stderr and "chipwar build --out" in result.stderr
+    listed = tmp_path / "hidden-listed"
+    shutil.copytree(built, listed)
+    marker = json.loads((listed / ".chipwar-build.json").read_text("utf-8"))
+    (listed / ".chipwar-build.json").write_text(json.dumps({**marker, "files": [*marker["files"], ".env"]}), "utf-8")
+    (listed / ".env").write_text("HF_TOKEN=hf_x\n", "utf-8")
+    result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(listed), "--dry-run")
+    assert result.returncode == 2 and "not a chipwar build" in result.stderr
+    missing = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(tmp_path / "nowhere"), "--dry-run")
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+    assert _tree(folder) == before
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--repo-id", "chipwar"], "expected OWNER/NAME"),
+    (["--repo-id", "me/../x"], "expected OWNER/NAME"),
+    (["--repo-id", "me/chipwar", "--tag", "1.0"], "expected vX.Y.Z"),
+])
+def test_publish_refuses_bad_arguments(built: Path, args: list[str], says: str) -> None:
+    result = run_chipwar("publish", *args, "--folder", str(built), "--dry-run")
+    assert result.returncode == 2 and says in result.stderr
+
+
+def test_publish_without_token_or_network_is_a_clear_error(built: Path, tmp_path: Path) -> None:
+    """Real processes: huggingface_hub reads HF_HOME and HF_ENDPOINT when it is imported."""
+    bare_env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    no_token = subprocess.run([*CHIPWAR, "publish", "--repo-id", "me/chipwar", "--folder", str(built)], capture_output=True,
+                              text=True, env={**bare_env, "HF_HOME": str(tmp_path / "hf-home")}, timeout=120)
+    assert no_token.returncode == 2 and "no Hugging Face token" in no_token.stderr and "HF_TOKEN" in no_token.stderr
+    assert "Traceback" not in no_token.stderr
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    offline = run_subprocess("publish", "--repo-id", "me/chipwar", "--folder", str(built),
+                             env={"HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_TOKEN": "hf_secret_value_never_printed",
+                                  "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf-home")})
+    assert offline.returncode == 2, offline.stderr
+    assert "cannot be reached" in offline.stderr and "network" in offline.stderr and "Traceback" not in offline.stderr
+    assert "hf_secret_value_never_printed" not in offline.stdout + offline.stderr
+    assert time.monotonic() - started < 60
+
+
+# --- rehydrate ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def repo_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The repository's own builds, with and without the texts."""
+    base = tmp_path_factory.mktemp("repo-builds")
+    for name, extra in (("full", []), ("bare", ["--no-text"])):
+        result = run_chipwar("build", *extra, "--out", str(base / name), "--corpus", str(REPO))
+        assert result.returncode == 0, result.stderr
+    return base / "full", base / "bare"
+
+
+def test_rehydrate_the_repositorys_no_text_build_from_a_messy_folder(repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
+    full, bare = repo_builds
+    ids = Corpus(REPO).doc_ids()
+    texts = tmp_path / "Downloads"
+    (texts / "sub" / "deeper").mkdir(parents=True)
+    first = (REPO / "corpus" / f"{ids[0]}.txt").read_bytes()
+    (texts / "sub" / "deeper" / "article (1).txt").write_bytes(first)
+    for i, doc_id in enumerate(ids[1:]):  # the others with a BOM and CRLF, as a Windows editor saves them
+        (texts / f"saved-{i}.txt").write_bytes(b"\xef\xbb\xbf" + (REPO / "corpus" / f"{doc_id}.txt").read_bytes().replace(b"\n", b"\r\n"))
+    (texts / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (texts / "empty.txt").write_bytes(b"")
+    (texts / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01")
+    (texts / "program.bin").write_bytes(b"ELF\x00\x00\x01\x02")
+    (texts / "other-article.txt").write_text("An article about something else entirely.\n", "utf-8")
+    (texts / ".DS_Store").write_bytes(b"Bud1\x00\x00")
+    (texts / "link.txt").symlink_to(texts / "sub" / "deeper" / "article (1).txt")
+    (texts / "linked-folder").symlink_to(texts / "sub")
+    os.mkfifo(texts / "a-pipe")
+    out = tmp_path / "rehydrated"
+    js = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out), "--format", "json")
+    assert js.returncode == 0, js.stdout
+    assert _files(out) == _files(full)
+    skipped = {s["file"]: s["reason"] for s in flat(js.stdout)["skipped"]}
+    assert sorted(skipped) == [".DS_Store", "a-pipe", "empty.txt", "latin1.txt", "link.txt", "linked-folder",
+                               "other-article.txt", "photo.jpg", "program.bin"]
+    assert "not UTF-8 at byte 3" in skipped["latin1.txt"] and "no text" in skipped["empty.txt"]
+    assert "U+0000 (NUL)" in skipped["program.bin"] and "not the text of any document" in skipped["other-article.txt"]
+    assert "link" in skipped["link.txt"] and "not a regular file" in skipped["a-pipe"]
+    text = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out))
+    assert text.returncode == 0 and f"replaced the earlier build in {out}" in text.stdout
+    assert "skipped 9 file(s)" in text.stdout and "  latin1.txt: not UTF-8 at byte 3" in text.stdout
+    assert _files(out) == _files(full)
+
+
+def test_rehydrate_names_a_copy_that_cannot_be_the_text(repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
+    _, bare = repo_builds
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    ids = Corpus(REPO).doc_ids()
+    for doc_id in ids[1:]:
+        (texts / f"{doc_id}.txt").write_bytes((REPO / "corpus" / f"{doc_id}.txt").read_bytes())
+    (texts / f"{ids[0]}.txt").write_bytes((REPO / "corpus" / f"{ids[0]}.txt").read_text("utf-8").encode("utf-16"))
+    before = _tree(tmp_path)
+    result = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert f"{ids[0]}.txt: cannot be the text of {ids[0]}: not UTF-8 at byte 0" in result.stderr and "nothing written" in result.stderr
+    assert _tree(tmp_path) == before
+
+
+def _card_without_version(base: Path, bare: Path) -> Path:
+    shutil.copytree(bare, base / "no-version")
+    card = base / "no-version" / "README.md"
+    card.write_text("\n".join(line for line in card.read_text("utf-8").splitlines() if not line.startswith("version:")), "utf-8")
+    return base / "no-version"
+
+
+def _not_a_build(base: Path, bare: Path) -> Path:
+    shutil.copytree(bare, base / "copied")
+    (base / "copied" / ".chipwar-build.json").unlink()
+    return base / "copied"
+
+
+def _empty(base: Path, bare: Path) -> Path:
+    (base / "empty").mkdir()
+    return base / "empty"
+
+
+REFUSED_DATASET = {
+    "not_a_build": (_not_a_build, "not a chipwar build"),
+    "empty_folder": (_empty, "not a chipwar build"),
+    "missing_folder": (lambda base, bare: base / "nowhere", "no such folder"),
+    "card_without_version": (_card_without_version, "no dataset card README.md with a version"),
+    "with_text_build": (lambda base, bare: bare.parent / "full", "already holds the texts"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_DATASET))
+def test_rehydrate_refuses_a_dataset_that_is_not_a_no_text_build(case: str, repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
+    _, bare = repo_builds
+    make, says = REFUSED_DATASET[case]
+    dataset = make(tmp_path, bare)
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    before = _tree(tmp_path, bare.parent)
+    result = run_chipwar("rehydrate", str(dataset), "--texts", str(texts), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+    assert _tree(tmp_path, bare.parent) == before
+
+
+def test_rehydrate_refuses_to_overwrite_its_own_input(repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
+    _, bare = repo_builds
+    before = _tree(bare)
+    result = run_chipwar("rehydrate", str(bare), "--texts", str(REPO / "corpus"), "--out", str(bare))
+    assert result.returncode == 2 and "is DATASET itself" in result.stderr
+    missing = run_chipwar("rehydrate", str(bare), "--texts", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert missing.returncode == 2 and "--texts" in missing.stderr and "no such folder" in missing.stderr
+    assert _tree(bare) == before and not (tmp_path / "out").exists()

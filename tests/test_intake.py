@@ -1,5 +1,6 @@
 """Intake: the text exactly as received, normalisations recorded, unknowns null."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,9 @@ import pytest
 from chipwar.checks import check_all
 from chipwar.corpus import Corpus
 from chipwar.intake import IntakeError, IntakeRequest, intake_document, split_for
+from chipwar.textform import TextFormError
 
-from .conftest import run_chipwar
+from .conftest import flat, run_chipwar
 
 
 def _request(received: Path, doc_id: str = "new-doc") -> IntakeRequest:
@@ -25,7 +27,7 @@ def test_exact_bytes_are_kept(corpus_copy: Path, tmp_path: Path) -> None:
     assert meta["intake"]["normalised"] == []
     assert meta["publisher"] is None and meta["notes"]["publisher"] == "not known"
     assert meta["intake"]["length_codepoints"] == len(received.read_text("utf-8"))
-    assert check_all(Corpus(corpus_copy)).codes() == ["generated_stale"]  # DATASHEET counts documents
+    assert [p.code for p in check_all(Corpus(corpus_copy)).errors] == ["generated_stale"]  # DATASHEET counts documents
     assert run_chipwar("generate", "--corpus", str(corpus_copy)).returncode == 0
     assert check_all(Corpus(corpus_copy)).ok
 
@@ -50,7 +52,7 @@ def test_refuses_to_replace_a_document(corpus_copy: Path, tmp_path: Path) -> Non
 def test_not_utf8_is_refused_and_nothing_written(corpus_copy: Path, tmp_path: Path) -> None:
     received = tmp_path / "in.txt"
     received.write_bytes(b"caf\xe9")
-    with pytest.raises(IntakeError, match="not UTF-8 at byte 3"):
+    with pytest.raises(TextFormError, match="not UTF-8 at byte 3"):
         intake_document(Corpus(corpus_copy), _request(received))
     assert not (corpus_copy / "corpus/new-doc.txt").exists()
 
@@ -58,10 +60,90 @@ def test_not_utf8_is_refused_and_nothing_written(corpus_copy: Path, tmp_path: Pa
 def test_bad_metadata_is_refused_before_writing(corpus_copy: Path, tmp_path: Path) -> None:
     received = tmp_path / "in.txt"
     received.write_text("hello", "utf-8")
-    result = run_chipwar("intake", str(received), "--doc-id", "Bad_Id", "--rights", "x", "--corpus", str(corpus_copy))
+    before = _tree(corpus_copy)
+    result = run_chipwar("intake", str(received), "--doc-id", "new-doc", "--rights", "x", "--published", "yesterday",
+                         "--corpus", str(corpus_copy))
     assert result.returncode == 2
-    assert "doc_id" in result.stderr and "nothing written" in result.stderr
-    assert not list((corpus_copy / "corpus").glob("Bad_Id*"))
+    assert "published" in result.stderr and "nothing written" in result.stderr
+    assert _tree(corpus_copy) == before
+
+
+def _tree(root: Path) -> dict[str, object]:
+    """Everything under ``root``, hidden files included."""
+    return {str(p): p.read_bytes() if p.is_file() else "<folder>" for p in sorted(root.rglob("*"))}
+
+
+def _intake(corpus: Path, received: Path, doc_id: str = "new-doc", *extra: str):
+    return run_chipwar("intake", str(received), "--doc-id", doc_id, "--rights", "Test.", "--corpus", str(corpus), *extra)
+
+
+@pytest.mark.parametrize("doc_id", ["../corpus/x", "a/b", "/tmp/x", "Bad_Id", "-x", "x" * 201, ""])
+def test_a_bad_id_is_refused_before_the_file_is_read(corpus_copy: Path, tmp_path: Path, doc_id: str) -> None:
+    before = _tree(corpus_copy)
+    result = _intake(corpus_copy, tmp_path / "never-read.txt", doc_id)  # missing: the id is checked first
+    assert result.returncode == 2 and "document id" in result.stderr and "is not valid" in result.stderr
+    assert _tree(corpus_copy) == before and not (tmp_path / "corpus").exists()
+
+
+def test_an_id_at_the_length_limit_gives_both_files(corpus_copy: Path, tmp_path: Path) -> None:
+    received = tmp_path / "in.txt"
+    received.write_text("A long-named article.\n", "utf-8")
+    doc_id = "x" * 200
+    assert _intake(corpus_copy, received, doc_id).returncode == 0
+    assert (corpus_copy / "corpus" / f"{doc_id}.txt").is_file() and (corpus_copy / "corpus" / f"{doc_id}.json").is_file()
+
+
+#: name: (bytes received, what the refusal says)
+REFUSED_TEXTS = {
+    "empty": (b"", "holds no text (it is empty or only white space)"),
+    "only_white_space": (b" \n\t\r\n", "holds no text"),
+    "bom_only": (b"\xef\xbb\xbf", "holds no text"),
+    "nul": (b"Chip\x00war", "holds U+0000 (NUL) at code point 4 (line 1)"),
+    "form_feed": (b"page one\n\x0cpage two", "holds U+000C (form feed) at code point 9 (line 2)"),
+    "escape": (b"\x1b[1mbold\x1b[0m", "holds U+001B (escape)"),
+    "utf16": ("Chip war".encode("utf-16"), "not UTF-8 at byte 0"),
+    "latin1": ("café".encode("latin-1"), "not UTF-8 at byte 3"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_TEXTS))
+def test_texts_that_are_not_article_texts_are_refused(corpus_copy: Path, tmp_path: Path, case: str) -> None:
+    raw, says = REFUSED_TEXTS[case]
+    received = tmp_path / "in.txt"
+    received.write_bytes(raw)
+    before = _tree(corpus_copy)
+    result = _intake(corpus_copy, received, "new-doc", "--format", "json")
+    assert result.returncode == 2
+    error = flat(result.stdout)["error"]
+    assert error["code"] == "text_form" and error["message"] == f"{received}: {says}" or says in error["message"]
+    assert str(received) in error["message"] and error["hint"]
+    assert _tree(corpus_copy) == before
+
+
+def test_received_files_that_cannot_be_read_are_refused(corpus_copy: Path, tmp_path: Path) -> None:
+    pipe = tmp_path / "a-pipe"
+    os.mkfifo(pipe)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "gone.txt")
+    before = _tree(corpus_copy)
+    for path, says in ((folder, "is a folder, not a received file"), (pipe, "not a regular file"),
+                       (dangling, "no such received file"), (tmp_path / "missing.txt", "no such received file")):
+        result = _intake(corpus_copy, path)
+        assert result.returncode == 2 and f"{path}: {says}" in result.stderr and "hint:" in result.stderr
+    assert _tree(corpus_copy) == before
+
+
+def test_a_second_intake_of_an_id_changes_nothing(corpus_copy: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("The first text.\n", "utf-8")
+    second.write_text("The second text.\n", "utf-8")
+    assert _intake(corpus_copy, first).returncode == 0
+    before = _tree(corpus_copy)
+    again = _intake(corpus_copy, second)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert _tree(corpus_copy) == before
 
 
 def test_split_is_stable_and_depends_only_on_the_id() -> None:

@@ -5,14 +5,18 @@ The same import runs against the real server in test_labelstudio_server.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from chipwar.corpus import Corpus
-from chipwar.labelstudio.importer import build_tasks, label_config
+from chipwar.files import dumps_json
+from chipwar.labelstudio.config import label_config
+from chipwar.labelstudio.tasks import build_tasks, span_digest
 from chipwar.offsets import cp_to_utf16
 from chipwar.schema import load_schemas
 
@@ -132,19 +136,21 @@ def _attribute_of_another_layer(export: list) -> None:
     task_of(export, "reg-2023-qiming")["annotations"][0]["result"].append(export_item)
 
 
+#: case -> (breaker, problem code, doc id, region id, pointer prefix into the export; None: a problem of the file to be written)
 BAD_EXPORTS = {
-    "attribute_of_another_layer": (_attribute_of_another_layer, "attribute_wrong_layer", "reg-2023-qiming", "reg-2023-qiming:e6"),
-    "wrong_span_text": (_wrong_text, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6"),
-    "shifted_offsets": (_ambiguous_offsets, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6"),
-    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "reg-2023-qiming:e6"),
-    "dangling_relation": (_dangling_relation, "dangling_relation", "reg-2023-qiming", "reg-2023-qiming:b3"),
-    "changed_task_text": (_changed_text, "task_text_changed", "tfi-2021-chip-crisis", None),
+    "attribute_of_another_layer": (_attribute_of_another_layer, "attribute_wrong_layer", "reg-2023-qiming", "reg-2023-qiming:e6",
+                                   "/0/annotations/0/result/"),
+    "wrong_span_text": (_wrong_text, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
+    "shifted_offsets": (_ambiguous_offsets, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
+    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "reg-2023-qiming:e6", None),
+    "dangling_relation": (_dangling_relation, "dangling_relation", "reg-2023-qiming", "reg-2023-qiming:b3", "/0/annotations/0/result/"),
+    "changed_task_text": (_changed_text, "task_text_changed", "tfi-2021-chip-crisis", None, "/1/data/text"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_EXPORTS))
 def test_bad_export_is_refused_and_nothing_written(case: str, corpus_copy: Path) -> None:
-    breaker, code, doc_id, annotation_id = BAD_EXPORTS[case]
+    breaker, code, doc_id, annotation_id, where = BAD_EXPORTS[case]
     export = export_from_predictions(corpus_copy)
     breaker(export)
     before = _snapshot(corpus_copy)
@@ -153,7 +159,11 @@ def test_bad_export_is_refused_and_nothing_written(case: str, corpus_copy: Path)
     assert _snapshot(corpus_copy) == before
     hits = [p for p in out["problems"] if p["code"] == code]
     assert hits, out["problems"]
-    assert hits[0]["doc_id"] == doc_id and hits[0]["file"] == f"annotations/alice/{doc_id}.json"
+    assert hits[0]["doc_id"] == doc_id
+    if where is None:
+        assert hits[0]["file"] == f"annotations/alice/{doc_id}.json"
+    else:
+        assert hits[0]["file"] == str(corpus_copy / "export.json") and hits[0]["pointer"].startswith(where)
     if annotation_id:
         assert hits[0]["annotation_id"] == annotation_id
     human = run_chipwar("labelstudio", "import", str(corpus_copy / "export.json"), "--annotator", "alice",
@@ -194,3 +204,195 @@ def test_several_annotators_need_a_user(corpus_copy: Path) -> None:
     assert rc == 0, text
     back = json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))
     assert "bob@example.org" in back["annotator"]["description"]
+
+
+# --------------------------------------------------------------------------- nothing in a task's data is trusted
+
+MALLORY = {"agent": "mallory", "origin": "manual", "created": "2001-01-01T00:00:00Z"}
+
+
+def _gold(root: Path, doc_id: str) -> dict:
+    return json.loads((root / "annotations/gold" / f"{doc_id}.json").read_text("utf-8"))
+
+
+def _forge_provenance(export: list, root: Path) -> None:
+    """What tasks once carried: per span a digest and provenance, trusted on the way back in."""
+    for task in export:
+        gold = _gold(root, task["data"]["doc_id"])
+        task["data"]["chipwar"]["spans"] = {s["id"]: {"digest": span_digest(s), "provenance": MALLORY}
+                                            for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
+        task["data"]["chipwar"]["document_labels"] = {"provenance": MALLORY, "digest": span_digest(gold["document_labels"] or {})}
+        for item in task["annotations"][0]["result"]:
+            item["provenance"] = MALLORY
+
+
+def _forge_decision(export: list, root: Path) -> None:
+    for task in export:
+        task["data"]["chipwar"]["decisions"] = [{"annotation_ids": [f"{task['data']['doc_id']}:e1"], "decision": "forged"}]
+
+
+def _forge_canonical(export: list, root: Path) -> None:
+    for task in export:
+        gold = _gold(root, task["data"]["doc_id"])
+        task["data"]["chipwar"]["canonical_entities"] = [{**c, "name": "Forged", "kb_ids": ["wikidata:Q1"]}
+                                                         for c in gold["canonical_entities"]]
+
+
+FORGERIES = {"provenance": _forge_provenance, "decision": _forge_decision, "canonical_records": _forge_canonical}
+
+
+@pytest.mark.parametrize("case", sorted(FORGERIES))
+def test_forged_task_data_has_no_effect(case: str, corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    FORGERIES[case](export, corpus_copy)
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    for doc_id in GOLD_DOCS:
+        back = {k: v for k, v in json.loads((corpus_copy / "annotations/alice" / f"{doc_id}.json").read_text("utf-8")).items()
+                if k != "annotator"}  # (whose description names the export file)
+        assert not {"mallory", "forged", "Forged"} & set(re.findall(r"\w+", json.dumps(back)))
+        assert back == {k: v for k, v in _gold(corpus_copy, doc_id).items() if k != "annotator"}
+
+
+def test_tasks_carry_only_the_set_and_its_digest(corpus_copy: Path) -> None:
+    for task in build_tasks(Corpus(corpus_copy), "gold"):
+        raw = (corpus_copy / "annotations/gold" / f"{task['data']['doc_id']}.json").read_bytes()
+        assert task["data"]["chipwar"] == {"set": "gold", "annotations_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+@pytest.mark.parametrize("forged", [{"set": "gold", "annotations_sha256": "0" * 64}, {"set": "../corpus", "annotations_sha256": "0" * 64},
+                                    {"set": "ann-a", "annotations_sha256": None}, "gold", None])
+def test_a_source_the_repository_cannot_confirm_gives_the_annotator_provenance(forged: object, corpus_copy: Path) -> None:
+    """A task whose record of its set does not match the repository's file: nothing of that file is kept, and it is said."""
+    export = export_from_predictions(corpus_copy)
+    for task in export:
+        task["data"]["chipwar"] = forged
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    if forged is not None:
+        warned = [p for p in out["problems"] if p["code"] == "task_source_unverified"]
+        assert len(warned) == 2 and {p["severity"] for p in warned} == {"warning"}
+        assert [p["pointer"] for p in warned] == ["/0/data/chipwar", "/1/data/chipwar"]
+    for doc_id in GOLD_DOCS:
+        back = json.loads((corpus_copy / "annotations/alice" / f"{doc_id}.json").read_text("utf-8"))
+        spans = [s for layer in ("zones", "entities", "claims", "bias_markers") for s in back[layer]]
+        assert {s["provenance"]["agent"] for s in spans} == {"alice"} and back["decisions"] == []
+        assert all(c["kb_ids"] == [] for c in back["canonical_entities"])
+
+
+def test_gold_changed_after_the_push_is_not_used(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    path = corpus_copy / "annotations/gold/reg-2023-qiming.json"
+    gold = json.loads(path.read_text("utf-8"))
+    gold["decisions"].append({"annotation_ids": [], "decision": "added after the push"})
+    path.write_text(json.dumps(gold, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    assert [p["doc_id"] for p in out["problems"] if p["code"] == "task_source_unverified"] == ["reg-2023-qiming"]
+    back = json.loads((corpus_copy / "annotations/alice/reg-2023-qiming.json").read_text("utf-8"))
+    assert back["decisions"] == [] and back["entities"][0]["provenance"]["agent"] == "alice"
+
+
+def test_unchanged_span_keeps_the_provenance_the_repository_records(corpus_copy: Path) -> None:
+    """Importing into a set that has the file: an unchanged span keeps that file's provenance, whatever the task says."""
+    export = export_from_predictions(corpus_copy)
+    assert _import(corpus_copy, export, "--annotator", "alice")[0] == 0
+    path = corpus_copy / "annotations/alice/reg-2023-qiming.json"
+    mine = json.loads(path.read_text("utf-8"))
+    recorded = {"agent": "alice-in-the-repository", "origin": "manual", "created": "2026-01-02T03:04:05Z"}
+    mine["entities"][0]["provenance"] = recorded
+    mine["decisions"] = [{"annotation_ids": [mine["entities"][0]["id"]], "decision": "kept by alice"}]
+    path.write_bytes(dumps_json(mine))
+    before = path.read_bytes()
+    _forge_provenance(export, corpus_copy)
+    _forge_decision(export, corpus_copy)
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    assert out["unchanged"] == ["annotations/alice/reg-2023-qiming.json", "annotations/alice/tfi-2021-chip-crisis.json"]
+    assert path.read_bytes() == before
+
+
+def _doc_id_is_a_path(export: list) -> None:
+    export[0]["data"]["doc_id"] = "../corpus/reg-2023-qiming"
+
+
+def _unknown_document(export: list) -> None:
+    export[0]["data"]["doc_id"] = "no-such-document"
+
+
+def _doc_id_of_another_document(export: list) -> None:
+    export[0]["data"]["doc_id"] = "tfi-2021-chip-crisis"  # the text is still the first document's
+
+
+REFUSED_TASKS = {
+    "doc_id_is_a_path": (_doc_id_is_a_path, "bad_doc_id", None),
+    "unknown_document": (_unknown_document, "missing_document", "no-such-document"),
+    "doc_id_of_another_document": (_doc_id_of_another_document, "task_text_changed", "tfi-2021-chip-crisis"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_TASKS))
+def test_task_for_a_document_it_does_not_hold_is_refused(case: str, corpus_copy: Path) -> None:
+    breaker, code, doc_id = REFUSED_TASKS[case]
+    export = export_from_predictions(corpus_copy)
+    breaker(export)
+    before = {p.relative_to(corpus_copy.parent): p.read_bytes() for p in corpus_copy.parent.rglob("*") if p.is_file() and p.name != "export.json"}
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 1, text
+    [hit] = [p for p in out["problems"] if p["code"] == code]
+    assert hit["pointer"].startswith("/0/data/") and hit["doc_id"] == doc_id
+    after = {p.relative_to(corpus_copy.parent): p.read_bytes() for p in corpus_copy.parent.rglob("*") if p.is_file() and p.name != "export.json"}
+    assert after == before and out["written"] == []
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize("name", ["../corpus", "Alice", "a/b", "", "-x", "x" * 300, ".git"])
+def test_bad_annotator_is_refused_before_anything_is_read(name: str, corpus_copy: Path) -> None:
+    """The export does not even exist: the name is what is refused, and nothing is made."""
+    before = _snapshot(corpus_copy)
+    for command in (("import", str(corpus_copy / "missing.json")), ("pull",)):
+        done = run_chipwar("labelstudio", *command, "--annotator", name, "--corpus", str(corpus_copy), "--format", "json",
+                           env={"LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""})
+        error = flat(done.stdout)["error"]
+        assert done.returncode == 2 and error["code"] == "usage_error" and "annotation set name" in error["message"], done.stdout
+    assert _snapshot(corpus_copy) == before and sorted(p.name for p in (corpus_copy / "annotations").iterdir()) == [
+        "GUIDELINES.md", "ann-a", "ann-b", "gold"]
+
+
+def test_bad_set_for_tasks_is_refused(corpus_copy: Path, tmp_path: Path) -> None:
+    done = run_chipwar("labelstudio", "tasks", "--set", "../corpus", "--out", str(tmp_path / "t.json"), "--corpus", str(corpus_copy))
+    assert done.returncode == 2 and "annotation set name" in done.stderr and not (tmp_path / "t.json").exists()
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("command", [("config",), ("tasks", "--set", "gold")], ids=["config", "tasks"])
+@pytest.mark.parametrize("out", ["corpus/reg-2023-qiming.txt", "corpus/new.json", "annotations/gold", "annotations/gold/x.json",
+                                 "schema", "schema/annotations.schema.json", ".", "a-folder"])
+def test_out_never_touches_the_corpus(command: tuple[str, ...], out: str, corpus_copy: Path) -> None:
+    (corpus_copy / "a-folder").mkdir()
+    before = _tree(corpus_copy)
+    done = run_chipwar("labelstudio", *command, "--out", str(corpus_copy / out), "--corpus", str(corpus_copy))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("refused" if out != "a-folder" else "is a folder") in done.stderr
+    assert _tree(corpus_copy) == before
+
+
+@pytest.mark.parametrize("link", ["set_folder", "file"])
+def test_import_never_writes_through_a_link(link: str, corpus_copy: Path, tmp_path: Path) -> None:
+    """annotations/NAME (or a file in it) that is a symbolic link would turn a write into one elsewhere: a corpus text, say."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if link == "set_folder":
+        (corpus_copy / "annotations/bob").symlink_to(outside)
+    else:
+        (corpus_copy / "annotations/bob").mkdir()
+        (corpus_copy / "annotations/bob/reg-2023-qiming.json").symlink_to(corpus_copy / "corpus/reg-2023-qiming.txt")
+    before = _tree(corpus_copy / "corpus")
+    rc, out, text = _import(corpus_copy, export_from_predictions(corpus_copy), "--annotator", "bob", "--replace")
+    assert rc == 1 and "target_is_a_link" in {p["code"] for p in out["problems"]}, text
+    assert _tree(corpus_copy / "corpus") == before and list(outside.iterdir()) == []

@@ -110,10 +110,40 @@ def test_bad_annotation_on_the_server_is_refused(labelstudio_server, corpus_copy
     assert not (corpus_copy / "annotations/carol").exists()
 
 
+def test_task_data_forged_on_the_server_has_no_effect(labelstudio_server, corpus_copy: Path) -> None:
+    """Anyone who can edit a task's data on the server can write anything there: provenance, decisions, doc ids."""
+    _, server, token = labelstudio_server
+    env = _env(server, token)
+    title = f"forged {uuid.uuid4().hex[:8]}"
+    project = _push(corpus_copy, env, title)
+    ls = LabelStudio(base_url=server.url, api_key=token)
+    _submit_predictions(ls, project["project_id"])
+    mallory = {"agent": "mallory", "origin": "manual", "created": "2001-01-01T00:00:00Z"}
+    for task in ls.tasks.list(project=project["project_id"], fields="all"):
+        data = dict(task.data)
+        gold = json.loads((corpus_copy / "annotations/gold" / f"{data['doc_id']}.json").read_text("utf-8"))
+        data["chipwar"] = {**data["chipwar"], "decisions": [{"annotation_ids": [], "decision": "forged"}],
+                           "spans": {s["id"]: {"provenance": mallory} for s in gold["entities"]},
+                           "canonical_entities": [{**c, "kb_ids": ["wikidata:Q1"]} for c in gold["canonical_entities"]]}
+        ls.tasks.update(id=str(task.id), data=data)
+    rc, out, text = _pull(corpus_copy, env, title, "--annotator", "alice")
+    assert rc == 0, text
+    for doc_id in ("reg-2023-qiming", "tfi-2021-chip-crisis"):
+        gold = json.loads((corpus_copy / "annotations/gold" / f"{doc_id}.json").read_text("utf-8"))
+        back = json.loads((corpus_copy / "annotations/alice" / f"{doc_id}.json").read_text("utf-8"))
+        assert {k: v for k, v in back.items() if k != "annotator"} == {k: v for k, v in gold.items() if k != "annotator"}
+
+    task = next(iter(ls.tasks.list(project=project["project_id"], fields="all")))
+    ls.tasks.update(id=str(task.id), data={**task.data, "doc_id": "../corpus/reg-2023-qiming"})
+    rc, out, text = _pull(corpus_copy, env, title, "--annotator", "mallory")
+    assert rc == 1 and [p["code"] for p in out["problems"]] == ["bad_doc_id"], text
+    assert not (corpus_copy / "annotations/mallory").exists()
+
+
 def test_missing_or_wrong_token_fails_clearly(labelstudio_server, corpus_copy: Path) -> None:
     _, server, _ = labelstudio_server
     done = run_chipwar("labelstudio", "push", "--corpus", str(corpus_copy), env={"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": ""})
-    assert done.returncode == 1 and "LABEL_STUDIO_API_KEY" in done.stderr
+    assert done.returncode == 2 and "LABEL_STUDIO_API_KEY" in done.stderr  # an environment error
     bad = "not-a-real-token-0123456789"
     done = run_chipwar("labelstudio", "push", "--corpus", str(corpus_copy), env={"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": bad})
-    assert done.returncode == 1 and "401" in done.stderr and bad not in done.stdout + done.stderr
+    assert done.returncode == 2 and "401" in done.stderr and bad not in done.stdout + done.stderr

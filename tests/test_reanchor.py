@@ -286,3 +286,55 @@ def test_alignment_maps_edits_exactly() -> None:
     assert a.map_start(old.index("plant")) == new.index("plant")
     assert a.map_end(old.index("Huawai") + 6) == new.index("Huawei") + 6
     assert a.map_start(old.index("covert") + 1) is None
+
+
+@pytest.mark.parametrize("doc_id", [f"../corpus/{DOC}", f"{DOC}/../{DOC}", f"/{DOC}", DOC.upper(), "x" * 201])
+def test_an_id_that_is_a_path_is_refused_before_anything_is_read(root: Path, doc_id: str) -> None:
+    path = root.parent / "corrected.txt"
+    path.write_text("UPDATED: " + _old(root), "utf-8")
+    before = _snapshot(root)
+    result = run_chipwar("reanchor", doc_id, str(path), "--reason", "x", "--corpus", str(root))
+    assert result.returncode == 2 and "document id" in result.stderr and "is not valid" in result.stderr
+    assert _snapshot(root) == before
+
+
+def test_unknown_document_is_refused(root: Path) -> None:
+    path = root.parent / "corrected.txt"
+    path.write_text("Some text.\n", "utf-8")
+    before = _snapshot(root)
+    js = run_chipwar("reanchor", "no-such-doc", str(path), "--reason", "x", "--corpus", str(root), "--format", "json")
+    assert js.returncode == 2
+    error = flat(js.stdout)["error"]
+    assert error["message"] == "corpus/no-such-doc.txt: no document 'no-such-doc'" and "chipwar stats" in error["hint"]
+    assert _snapshot(root) == before
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("empty", b"", "holds no text"),
+    ("nul", b"China\x00 chips", "holds U+0000 (NUL) at code point 5"),
+    ("latin1", "caf\xe9".encode("latin-1"), "not UTF-8 at byte 3"),
+    ("folder", None, "is a folder, not a new text file"),
+    ("missing", ..., "no such new text file"),
+])
+def test_a_new_text_that_is_not_a_text_is_refused(root: Path, name: str, content: bytes | None, says: str) -> None:
+    path = root.parent / name
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    before = _snapshot(root)
+    result = run_chipwar("reanchor", DOC, str(path), "--reason", "x", "--corpus", str(root))
+    assert result.returncode == 2 and f"{path}: {says}" in result.stderr and "hint:" in result.stderr
+    assert _snapshot(root) == before
+
+
+def test_unreadable_annotations_are_refused_not_a_crash(root: Path) -> None:
+    path = root.parent / "corrected.txt"
+    path.write_text("UPDATED: " + _old(root), "utf-8")
+    ann = root / "annotations" / SET / f"{DOC}.json"
+    for broken in (b"{not json", b"[]", json.dumps({**json.loads(ann.read_bytes()), "entities": "none"}).encode()):
+        ann.write_bytes(broken)
+        before = _snapshot(root)
+        result = run_chipwar("reanchor", DOC, str(path), "--reason", "x", "--corpus", str(root))
+        assert result.returncode == 2 and f"annotations/{SET}/{DOC}.json" in result.stderr and "chipwar validate" in result.stderr
+        assert _snapshot(root) == before

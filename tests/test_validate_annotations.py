@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from .conftest import flat, run_chipwar
+from .conftest import REPO, flat, run_chipwar
 
 DOC = "reg-2023-qiming"
 FILE = f"annotations/gold/{DOC}.json"
@@ -75,10 +75,11 @@ def gold_copy(corpus_copy: Path) -> Path:
 
 
 def _problems(root: Path) -> tuple[int, list[dict], str]:
+    """Exit code, the errors (the real ann-a and ann-b sets carry name warnings, see test_canonical_names_differ_warning) and the text."""
     js = run_chipwar("validate", str(root), "--format", "json")
     text = run_chipwar("validate", str(root))
     assert text.returncode == js.returncode
-    return js.returncode, flat(js.stdout)["problems"], text.stdout
+    return js.returncode, [p for p in flat(js.stdout)["problems"] if p["severity"] == "error"], text.stdout
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -150,3 +151,272 @@ def test_every_problem_in_one_pass(gold_copy: Path) -> None:
         CASES[case][0](gold_copy)
     rc, problems, _ = _problems(gold_copy)
     assert {"offset_text_mismatch", "unknown_label", "dangling_reference", "unknown_field"} <= {p["code"] for p in problems}
+
+
+# --- values the schema lets through or cannot look at: every one a problem, never a crash -------------------------
+
+
+def _set_literal(root: Path, field: str, literal: str) -> dict:
+    """Set the first entity's ``field`` to a JSON literal Python would not write (``1e30``, 2**64); return the original entity."""
+    data = _load(root)
+    original = dict(E0(data))
+    E0(data)[field] = 987_654_321
+    _save(root, data)
+    path = root / FILE
+    path.write_text(path.read_text("utf-8").replace("987654321", literal), "utf-8")
+    return original
+
+
+@pytest.mark.parametrize("literal", ["18446744073709551616", "1e30", "1e3", "38.0", "-0.0"])
+def test_offsets_written_as_floats_are_wrong_type(literal: str, gold_copy: Path) -> None:
+    """JSON Schema's ``integer`` admits 1.0 and 1e30 (and 2**64 arrives as a float): validate reports them, so build never sees them."""
+    first = _set_literal(gold_copy, "start", literal)
+    rc, problems, text = _problems(gold_copy)
+    assert rc == 1, text
+    assert [(p["code"], p["pointer"], p["annotation_id"]) for p in problems] == [("wrong_type", "/entities/0/start", first["id"])]
+    assert "integer" in problems[0]["expected"]
+
+
+def test_offset_past_64_bits_is_refused_by_build(gold_copy: Path, tmp_path: Path) -> None:
+    """The reported crash: a 2**64 offset passed validate and crashed the build. Now both refuse it with exit 1."""
+    _set_literal(gold_copy, "start", "18446744073709551616")
+    _set_literal(gold_copy, "end", "18446744073709551621")
+    (gold_copy / "VERSION").write_bytes((REPO / "VERSION").read_bytes())
+    built = run_chipwar("build", "--corpus", str(gold_copy), "--out", str(tmp_path / "dist"))
+    assert built.returncode == 1, built.stdout + built.stderr
+    assert "validat" in built.stderr and not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize("value", [True, "12", None, -1, 10**6])
+def test_offsets_of_other_types_and_ranges(value: object, gold_copy: Path) -> None:
+    data = _load(gold_copy)
+    data["entities"][0]["start"] = value
+    _save(gold_copy, data)
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 1 and problems and all(p["pointer"].startswith("/entities/0/") for p in problems)
+
+
+@pytest.mark.parametrize("content", ["null", "[1]", '"annotations"', "5", "true", "{}"])
+def test_file_that_is_not_an_annotation_object(content: str, gold_copy: Path) -> None:
+    """``null`` used to be skipped by validate (and dropped by build); any non-object is a problem."""
+    (gold_copy / FILE).write_text(content, "utf-8")
+    rc, problems, text = _problems(gold_copy)
+    assert rc == 1, text
+    assert {p["file"] for p in problems} == {FILE}
+    assert problems[0]["code"] in {"wrong_type", "missing_field"}
+
+
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_deep_nesting_is_one_problem(depth: int, gold_copy: Path) -> None:
+    """300 passes the JSON parser but not the schema checker's recursion; 100,000 stops the parser. Both: one problem."""
+    (gold_copy / FILE).write_text("[" * depth + "]" * depth, "utf-8")
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 1 and [(p["code"], p["file"]) for p in problems] == [("too_deep", FILE)]
+
+
+def test_deep_value_given_by_an_importer_is_one_problem() -> None:
+    """check_annotation_data takes Python values from importers: a 100,000-deep list must not recurse."""
+    from chipwar.report import Report
+    from chipwar.schema import load_schemas
+    from chipwar.validate import check_annotation_data
+
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    report = Report()
+    check_annotation_data(load_schemas(REPO / "schema"), {"doc_id": deep}, FILE, DOC, "text", "sha", report)
+    assert report.codes() == ["too_deep"]
+
+
+def test_huge_values_are_bounded_in_messages(gold_copy: Path) -> None:
+    data = _load(gold_copy)
+    huge = "x" * 5_000_000
+    data["doc_id"] = huge
+    data["entities"][0]["label"] = huge
+    data["entities"][0][huge] = 1
+    _save(gold_copy, data)
+    js = run_chipwar("validate", str(gold_copy), "--format", "json")
+    text = run_chipwar("validate", str(gold_copy))
+    assert js.returncode == text.returncode == 1
+    assert len(js.stdout) < 100_000 and len(text.stdout) < 100_000
+    problems = flat(js.stdout)["problems"]
+    assert {"doc_id_mismatch", "unknown_label", "unknown_field"} <= {p["code"] for p in problems}
+    assert all(len(v) <= 600 for p in problems for v in p.values() if isinstance(v, str))
+
+
+# --- canonical entities: one id, one record per set ---------------------------------------------------------------
+
+OTHER = "tfi-2021-chip-crisis"
+
+
+def _entity_record(root: Path, set_name: str, doc: str, cid: str) -> tuple[Path, dict, dict]:
+    path = root / "annotations" / set_name / f"{doc}.json"
+    data = json.loads(path.read_text("utf-8"))
+    return path, data, next(e for e in data["canonical_entities"] if e["id"] == cid)
+
+
+def test_canonical_label_conflict_across_documents_is_an_error(gold_copy: Path) -> None:
+    path, data, record = _entity_record(gold_copy, "gold", OTHER, "world")
+    record["label"] = "GPE"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    rc, problems, text = _problems(gold_copy)
+    assert rc == 1, text
+    [hit] = [p for p in problems if p["code"] == "canonical_conflict"]
+    other = f"annotations/gold/{OTHER}.json"
+    assert hit["file"] == other and hit["annotation_id"] == "world" and hit["pointer"].endswith("/label")
+    assert FILE in hit["message"] and "GPE" in hit["message"] and "LOC" in hit["message"]  # both files, both records
+
+
+def test_canonical_names_differ_warning(gold_copy: Path) -> None:
+    """The real independent passes name 'world' two ways across documents: a warning naming both files; exit 0."""
+    js = run_chipwar("validate", str(gold_copy), "--format", "json")
+    assert js.returncode == 0
+    warnings = [p for p in flat(js.stdout)["problems"] if p["code"] == "canonical_conflict"]
+    assert warnings and all(p["severity"] == "warning" for p in warnings)
+    hit = next(p for p in warnings if p["file"] == f"annotations/ann-a/{OTHER}.json")
+    assert hit["annotation_id"] == "world" and f"annotations/ann-a/{DOC}.json" in hit["message"]
+
+
+def test_canonical_records_are_compared_across_worker_chunks(gold_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two documents in two chunks (and two workers): the conflict is still found, the same as in one."""
+    from chipwar import parallel, validate
+    from chipwar.corpus import Corpus
+
+    path, data, record = _entity_record(gold_copy, "gold", OTHER, "world")
+    record["label"] = "GPE"
+    path.write_text(json.dumps(data), "utf-8")
+    one = validate.validate_corpus(Corpus(gold_copy)).problems
+    monkeypatch.setattr(validate, "CHUNK_DOCS", 1)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    assert validate.validate_corpus(Corpus(gold_copy)).problems == one
+    assert "canonical_conflict" in [p.code for p in one if p.severity == "error"]
+
+
+# --- symlinks: followed inside the repository, refused (and not read) when they leave it ------------------------
+
+
+def test_annotation_symlink_out_of_the_repository_is_refused(gold_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text("{not even json", "utf-8")  # were it read, it would be json_malformed
+    (gold_copy / FILE).unlink()
+    (gold_copy / FILE).symlink_to(outside)
+    for path in (gold_copy, gold_copy / FILE):  # the whole corpus, and the file named
+        result = run_chipwar("validate", str(path), "--format", "json")
+        problems = [p for p in flat(result.stdout)["problems"] if p["severity"] == "error"]
+        assert result.returncode == 1
+        assert [(p["code"], p["file"]) for p in problems] == [("symlink_outside", FILE)]
+        assert str(outside) in problems[0]["message"]
+
+
+def test_set_folder_symlink_out_of_the_repository_is_refused(gold_copy: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.move(gold_copy / "annotations" / "gold", tmp_path / "gold-elsewhere")
+    (gold_copy / "annotations" / "gold").symlink_to(tmp_path / "gold-elsewhere")
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 1 and [(p["code"], p["file"]) for p in problems] == [("symlink_outside", "annotations/gold")]
+    scoped = run_chipwar("validate", str(gold_copy / "annotations" / "gold"), "--format", "json")
+    assert scoped.returncode == 1 and [p["code"] for p in flat(scoped.stdout)["problems"]] == ["symlink_outside"]
+
+
+def test_symlink_inside_the_repository_is_followed(gold_copy: Path) -> None:
+    kept = gold_copy / "annotations" / "kept.json"
+    (gold_copy / FILE).rename(kept)
+    (gold_copy / FILE).symlink_to(Path("..") / "kept.json")
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 0 and problems == []
+    data = json.loads(kept.read_text("utf-8"))
+    data["entities"][0]["start"] += 1
+    kept.write_text(json.dumps(data), "utf-8")  # read through the symlink: its problem is found
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 1 and problems[0]["code"] == "offset_text_mismatch" and problems[0]["file"] == FILE
+
+
+def test_folder_in_place_of_an_annotation_file(gold_copy: Path) -> None:
+    (gold_copy / FILE).unlink()
+    (gold_copy / FILE).mkdir()
+    rc, problems, _ = _problems(gold_copy)
+    assert rc == 1 and [(p["code"], p["file"]) for p in problems] == [("not_a_file", FILE)]
+
+
+# --- what an interrupted write left ----------------------------------------------------------------------------
+
+
+def test_interrupted_write_is_a_warning_and_generate_finishes_it(gold_copy: Path) -> None:
+    staged = gold_copy / "annotations" / "gold" / ".chipwar-tmp-0123456789ab"
+    staged.write_text("half written", "utf-8")
+    result = run_chipwar("validate", str(gold_copy), "--format", "json")
+    assert result.returncode == 0
+    [hit] = [p for p in flat(result.stdout)["problems"] if p["code"] == "interrupted_write"]
+    assert hit["severity"] == "warning" and hit["file"] == "annotations/gold/.chipwar-tmp-0123456789ab"
+    assert "chipwar generate" in hit["hint"]
+    generated = run_chipwar("generate", "--corpus", str(gold_copy))
+    assert generated.returncode == 0 and "removed a staging file" in generated.stdout
+    assert not staged.exists()
+    again = flat(run_chipwar("validate", str(gold_copy), "--format", "json").stdout)
+    assert "interrupted_write" not in [p["code"] for p in again["problems"]]
+
+
+def test_interrupted_journal_is_a_warning(gold_copy: Path) -> None:
+    (gold_copy / ".chipwar-journal.json").write_text("[]", "utf-8")
+    result = run_chipwar("validate", str(gold_copy), "--format", "json")
+    assert result.returncode == 0
+    assert [p["file"] for p in flat(result.stdout)["problems"] if p["code"] == "interrupted_write"] == [".chipwar-journal.json"]
+
+
+# --- the fast path and the slow path say the same -----------------------------------------------------------------
+
+
+def _semantic_variants(data: dict, text: str) -> dict[str, dict]:
+    """Broken variants that pass the schema (where the fast path decides), one per kind of mistake and layer."""
+    out: dict[str, dict] = {}
+
+    def variant(name: str, fn: Callable[[dict], object]) -> None:
+        copy = json.loads(json.dumps(data))
+        fn(copy)
+        out[name] = copy
+
+    for layer in ("zones", "entities", "claims", "bias_markers"):
+        def span(d: dict, layer: str = layer) -> dict:
+            return d[layer][len(d[layer]) // 2]
+
+        variant(f"{layer}-start+1", lambda d, s=span: s(d).update(start=s(d)["start"] + 1))
+        variant(f"{layer}-end-1", lambda d, s=span: s(d).update(end=s(d)["end"] - 1))
+        variant(f"{layer}-end-past-text", lambda d, s=span: s(d).update(end=len(text) + 1))
+        variant(f"{layer}-empty", lambda d, s=span: s(d).update(end=s(d)["start"]))
+        variant(f"{layer}-float-start", lambda d, s=span: s(d).update(start=float(s(d)["start"])))
+        variant(f"{layer}-float-end-1e30", lambda d, s=span: s(d).update(end=1e30))
+        variant(f"{layer}-int-past-64-bits", lambda d, s=span: s(d).update(end=2**70))
+        variant(f"{layer}-surface", lambda d, s=span: s(d).update(text=s(d)["text"][::-1] + "x"))
+        variant(f"{layer}-id-prefix", lambda d, s=span: s(d).update(id="other-doc:x1"))
+        variant(f"{layer}-id-duplicate", lambda d, layer=layer: d[layer][-1].update(id=d["entities"][0]["id"]))
+        variant(f"{layer}-whitespace", lambda d, s=span: s(d).update(start=s(d)["start"] - 1,
+                                                                      text=text[s(d)["start"] - 1:s(d)["end"]]))
+    variant("canonical-dangling", lambda d: d["entities"][0].update(canonical_id="nobody"))
+    variant("claimant-dangling", lambda d: C_ENTITY(d).update(claimant_id="nobody"))
+    variant("target-dangling", lambda d: B0(d)["target_ids"].append("nobody"))
+    variant("canonical-duplicate", lambda d: d["canonical_entities"].append(dict(d["canonical_entities"][0])))
+    variant("stale", lambda d: d.update(text_sha256="0" * 64))
+    return out
+
+
+def test_fast_and_slow_paths_agree_on_every_broken_variant() -> None:
+    from chipwar.files import sha256_text
+    from chipwar.report import Report
+    from chipwar.schema import load_schemas
+    from chipwar.validate import check_annotation_data
+
+    schemas = load_schemas(REPO / "schema")
+    text = (REPO / "corpus" / f"{DOC}.txt").read_text("utf-8")
+    data = json.loads((REPO / FILE).read_text("utf-8"))
+    variants = _semantic_variants(data, text)
+    assert len(variants) > 40
+    for name, variant in [("clean", data), *variants.items()]:
+        found = {}
+        for fast in (True, False):
+            report = Report()
+            check_annotation_data(schemas, variant, FILE, DOC, text, sha256_text(text), report, fast=fast)
+            found[fast] = [(p.code, p.pointer, p.annotation_id) for p in report.problems]
+        assert found[True] == found[False], name
+        assert bool(found[True]) == (name != "clean"), (name, found[True])

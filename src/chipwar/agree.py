@@ -11,6 +11,9 @@ reference). On overlap-matched pairs the report gives raw label agreement and Co
 kappa, and the same for every closed-set attribute of the layer (e.g. a claim's
 ``sourcing``). Kappa is ``None`` where it does not apply (no pairs, or chance agreement
 of 1). Document-level labels are compared per document.
+
+Only files that pass the schema are compared: a document whose file in either set cannot be
+trusted is left out, named in ``skipped`` and in ``problems`` with why.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any, Iterable
 
 from .corpus import Corpus
 from .layers import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYERS
+from .report import Problem
+from .schema import Schemas, load_schemas
 
 Span = dict[str, Any]
 
@@ -60,9 +65,12 @@ class Agreement:
     only_in_b: list[str]
     layers: list[LayerAgreement]
     document_labels: dict[str, LabelAgreement]
+    skipped: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The figures (``problems`` are reported beside them, not inside)."""
+        return {k: v for k, v in asdict(self).items() if k != "problems"}
 
 
 def cohen_kappa(pairs: Iterable[tuple[Any, Any]]) -> float | None:
@@ -123,16 +131,31 @@ def _f1(matched: int, na: int, nb: int) -> float | None:
     return None if na + nb == 0 else 2 * matched / (na + nb)
 
 
-def agree_sets(corpus: Corpus, set_a: str, set_b: str) -> Agreement:
-    """Compare two annotation sets document by document."""
-    docs_a, docs_b = set(corpus.annotated_doc_ids(set_a)), set(corpus.annotated_doc_ids(set_b))
-    shared = sorted(docs_a & docs_b)
+def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None = None) -> Agreement:
+    """Compare two annotation sets document by document, over the files that pass the schema."""
+    from .validate import load_sound, readable_files, readable_sets
+
+    schemas = schemas or load_schemas(corpus.schema_dir)
+    usable, set_problems = readable_sets(corpus)
+    problems = [p for p in set_problems if p.file in (f"annotations/{set_a}", f"annotations/{set_b}")]
+    annotated: dict[str, set[str]] = {}
+    for set_name in (set_a, set_b):
+        ids, listed = readable_files(corpus, corpus.annotations_dir / set_name, ".json") if set_name in usable else ([], [])
+        annotated[set_name] = set(ids)
+        problems += listed
+    docs_a, docs_b = annotated[set_a], annotated[set_b]
+    shared, skipped = [], []
     totals = {layer: Counter() for layer in LAYERS}
     label_pairs: dict[str, list] = {layer: [] for layer in LAYERS}
     attr_pairs: dict[str, dict[str, list]] = {layer: {a: [] for a in LAYER_ATTRIBUTES[layer]} for layer in LAYERS}
     doc_pairs: dict[str, list] = {name: [] for name in DOCUMENT_LABELS}
-    for doc_id in shared:
-        fa, fb = corpus.read_annotations(set_a, doc_id), corpus.read_annotations(set_b, doc_id)
+    for doc_id in sorted(docs_a & docs_b):
+        (fa, pa), (fb, pb) = (load_sound(corpus, schemas, "annotations", corpus.annotation_path(s, doc_id), doc_id) for s in (set_a, set_b))
+        if pa is not None or pb is not None:
+            problems += [p for p in (pa, pb) if p is not None]
+            skipped.append(doc_id)
+            continue
+        shared.append(doc_id)
         for layer in LAYERS:
             a, b = fa.get(layer, []), fb.get(layer, [])
             overlap = match_overlap(a, b)
@@ -158,7 +181,7 @@ def agree_sets(corpus: Corpus, set_a: str, set_b: str) -> Agreement:
         for layer, t in totals.items()
     ]
     return Agreement(set_a, set_b, shared, sorted(docs_a - docs_b), sorted(docs_b - docs_a), layers,
-                     {k: label_agreement(v) for k, v in doc_pairs.items()})
+                     {k: label_agreement(v) for k, v in doc_pairs.items()}, skipped, list(dict.fromkeys(problems)))
 
 
 def _fmt(value: float | None) -> str:

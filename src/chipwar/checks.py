@@ -14,13 +14,17 @@ from .corpus import Corpus
 from .generated import check_generated
 from .report import Report
 from .schema import load_schemas
-from .validate import Progress, validate_corpus
+from .validate import Progress, Scope, Validation, scope_of, validate_scope
+
+
+def check_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None) -> Validation:
+    """The data checks of ``scope``, plus the generated files when it is the whole corpus and sound."""
+    validation = validate_scope(corpus, scope, progress)
+    if scope.whole and validation.report.ok:
+        validation.report.extend(check_generated(corpus, load_schemas(corpus.schema_dir)))
+    return validation
 
 
 def check_all(corpus: Corpus, only: Path | None = None, progress: Progress | None = None) -> Report:
-    """The data checks, plus the generated files when the whole corpus is checked and sound."""
-    report = validate_corpus(corpus, only=only, progress=progress)
-    whole = only is None or only.resolve() == corpus.root
-    if whole and report.ok:
-        report.extend(check_generated(corpus, load_schemas(corpus.schema_dir)))
-    return report
+    """:func:`check_scope` of the whole corpus, or of what ``only`` points at."""
+    return check_scope(corpus, scope_of(corpus, only), progress).report

@@ -8,6 +8,7 @@ iterate, so memory stays flat as the corpus grows.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -95,12 +96,60 @@ def _stems(folder: Path, suffixes: tuple[str, ...]) -> set[str]:
     return out
 
 
+def printable(name: str | Path) -> str:
+    """A file name as it can be printed and put in JSON: bytes that are not UTF-8 escaped (``\\udcff``)."""
+    return str(name).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def inside(root: Path | str, real: str) -> bool:
+    """Whether the resolved path ``real`` lies in (or is) the resolved folder ``root``."""
+    root = str(root)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def kind_of(mode: int) -> str:
+    """What a file mode is, in words, for messages."""
+    for test, name in ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symlink"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a device"
+
+
+def refusal(root: Path, path: Path | str, *, folder: bool = False) -> str | None:
+    """Why ``path`` may not be read, or ``None`` when it may.
+
+    A symlink is followed only when it stays inside the checkout ``root``: one that leaves it
+    is refused unread. Anything but a regular file (a folder with ``folder``) is refused too:
+    a named pipe would block a reader forever.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(path)
+        if not inside(root, real):
+            return f"a symlink to {printable(real)}, outside the repository"
+        try:
+            st = os.stat(real)
+        except OSError:
+            return f"a symlink to {printable(real)}, which does not exist"
+    wanted, test = ("a folder", stat.S_ISDIR) if folder else ("a file", stat.S_ISREG)
+    return None if test(st.st_mode) else f"{kind_of(st.st_mode)}, not {wanted}"
+
+
 def find_corpus(path: Path) -> Corpus:
-    """The corpus containing ``path``: the nearest folder at or above it with ``corpus/`` and ``schema/``."""
-    start = path.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / "corpus").is_dir() and (candidate / "schema").is_dir():
-            return Corpus(candidate)
+    """The corpus containing ``path``: the nearest folder at or above it with ``corpus/`` and ``schema/``.
+
+    Parents are walked as written first, then resolved: ``annotations/<set>/x.json`` belongs to
+    the checkout it is written in even when ``x.json`` (or ``<set>/``) is a symlink to elsewhere.
+    """
+    written = Path(os.path.normpath(os.path.abspath(path)))
+    for start in (written, path.resolve()):
+        for candidate in (start, *start.parents):
+            if (candidate / "corpus").is_dir() and (candidate / "schema").is_dir():
+                return Corpus(candidate.resolve())
     raise CorpusNotFound(
         f"{path}: not inside a chipwar corpus (no folder with corpus/ and schema/ at or above it); "
         "run the command from a clone of the chipwar repository or pass its path"

@@ -11,23 +11,46 @@ The word after ``GENERATED:`` names a renderer and the rest are its arguments:
 ``chipwar agree`` table), ``label-counts SET`` (labels per layer in a set), ``documents`` (one
 row per document: source, date, genre, split, length, rights). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
+
+Figures are computed from the data, so ``chipwar generate`` first finishes what an
+interrupted write left, then validates, and writes nothing (all files or none) unless the
+data is sound and every block renders.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .agree import agree_sets, agreement_table
-from .corpus import Corpus
+from .corpus import Corpus, printable, refusal
+from .errors import ChipwarError
+from .ids import check_set_name
 from .layers import LAYER_LABEL_SET
-from .report import Problem
+from .report import Problem, cut
 from .schema import Schemas
 from .stats import corpus_stats
-from .writer import write_files
+from .writer import leftovers, locked, recover, write_files
 
 Renderer = Callable[[Corpus, Schemas, list[str]], str]
+
+
+class _Unrendered(Exception):
+    """A block cannot be rendered from the data as it is; ``problems`` say which files were left out and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} file(s) could not be read")
+        self.problems = problems
+
+
+def _set_name(corpus: Corpus, name: str) -> str:
+    """A set named in a block: well formed and present under annotations/ (else a ``KeyError``)."""
+    check_set_name(name)
+    if not (corpus.annotations_dir / name).is_dir():
+        raise KeyError(f"no annotation set {name!r} under annotations/")
+    return name
 
 _BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- END GENERATED -->)", re.S)
 
@@ -52,14 +75,20 @@ def _cell(value: object) -> str:
 
 def render_agreement(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """The agreement table between two sets, as ``chipwar agree A B`` computes it."""
-    set_a, set_b = args
-    return agreement_table(agree_sets(corpus, set_a, set_b))
+    set_a, set_b = (_set_name(corpus, name) for name in args)
+    result = agree_sets(corpus, set_a, set_b, schemas)
+    if result.problems:
+        raise _Unrendered(result.problems)
+    return agreement_table(result)
 
 
 def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """Per-label counts of one set, every label of the schema listed (zeros included)."""
     (set_name,) = args
-    counts = corpus_stats(corpus).labels.get(set_name, {})
+    stats = corpus_stats(corpus, schemas)
+    if stats.report.problems:
+        raise _Unrendered(stats.report.problems)
+    counts = stats.labels.get(_set_name(corpus, set_name), {})
     rows = ["| layer | label | count |", "|---|---|---|"]
     for layer, def_name in LAYER_LABEL_SET.items():
         layer_counts = counts.get(layer, {})
@@ -70,13 +99,21 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> st
 
 def render_documents(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """One row per document, from its metadata; unknown values show as "unknown", never guessed."""
+    from .validate import load_sound, readable_files
+
     rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
             "|---|---|---|---|---|---|---|"]
-    for doc_id in corpus.doc_ids():
-        meta = corpus.read_metadata(doc_id)
+    doc_ids, problems = readable_files(corpus, corpus.corpus_dir, ".json")
+    for doc_id in doc_ids:
+        meta, problem = load_sound(corpus, schemas, "document", corpus.metadata_path(doc_id), doc_id)
+        if problem is not None:
+            problems.append(problem)
+            continue
         cells = [f"`{doc_id}`", meta["publisher"], meta["published"], meta["genre"], meta["split"],
                  f"{meta['intake']['length_codepoints']:,}", {True: "yes", False: "no"}.get(meta["rights"]["redistributable"])]
         rows.append("| " + " | ".join("unknown" if c is None else str(c) for c in cells) + " |")
+    if problems:
+        raise _Unrendered(problems)
     return "\n".join(rows) + "\n"
 
 
@@ -88,13 +125,32 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def generated_files(corpus: Corpus) -> list[Path]:
-    """Markdown files that may hold generated blocks: top level, ``schema/``, ``annotations/``."""
-    out: list[Path] = []
+def generated_files(corpus: Corpus) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """Markdown files holding generated blocks (top level, ``schema/``, ``annotations/``) with
+    their text; a warning for each that is not read (not UTF-8, a folder, a symlink out of the
+    repository), since blocks it may hold are then neither checked nor rewritten."""
+    out: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
     for folder in (corpus.root, corpus.schema_dir, corpus.annotations_dir):
-        if folder.is_dir():
-            out.extend(p for p in sorted(folder.glob("*.md")) if "<!-- BEGIN GENERATED:" in p.read_text("utf-8"))
-    return out
+        if not folder.is_dir() or refusal(corpus.root, folder, folder=True) is not None:
+            continue  # validation reports a folder that may not be read
+        for path in sorted(folder.glob("*.md")):
+            rel = printable(corpus.rel(path))
+            why = refusal(corpus.root, path)
+            if why is None:
+                try:
+                    text = path.read_bytes().decode("utf-8")
+                except OSError as exc:
+                    why = f"cannot be read ({exc.strerror})"
+                except UnicodeDecodeError as exc:
+                    why = f"not UTF-8 at byte {exc.start}"
+            if why is not None:
+                problems.append(Problem("generated_unreadable", f"not read, so not checked for generated blocks: {why}", rel,
+                                        hint="if it holds generated blocks, make it a UTF-8 file inside the repository",
+                                        severity="warning"))
+            elif "<!-- BEGIN GENERATED:" in text:
+                out.append((path, text))
+    return out, problems
 
 
 def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple[str, list[Problem]]:
@@ -109,8 +165,14 @@ def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple
             return m[0]
         try:
             body = renderer(corpus, schemas, args)
-        except (KeyError, ValueError) as exc:
-            problems.append(Problem("generated_unknown", f"cannot render {m['spec']!r}: {exc}", rel))
+        except _Unrendered as exc:
+            problems.extend(exc.problems)
+            problems.append(Problem("generated_unrendered", f"cannot render {cut(m['spec'], 100)!r}: the data it counts has problems",
+                                    rel, hint="run `chipwar validate` and fix what it reports"))
+            return m[0]
+        except (KeyError, ValueError, ChipwarError) as exc:
+            problems.append(Problem("generated_unknown", f"cannot render {cut(m['spec'], 100)!r}: {cut(str(exc), 300)}", rel,
+                                    hint="fix the block's marker: see the list of renderers in chipwar.generated"))
             return m[0]
         return m[1] + body + m[4]
 
@@ -118,29 +180,54 @@ def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple
 
 
 def check_generated(corpus: Corpus, schemas: Schemas) -> list[Problem]:
-    """A problem for each file whose generated blocks are out of date."""
-    problems: list[Problem] = []
-    for path in generated_files(corpus):
+    """A problem for each file whose generated blocks are out of date (call it on sound data)."""
+    sources, problems = generated_files(corpus)
+    for path, text in sources:
         rel = corpus.rel(path)
-        text = path.read_text("utf-8")
         new, errs = _render_file(corpus, schemas, text, rel)
         problems.extend(errs)
         if new != text:
             stale = [m["spec"] for m, n in zip(_BLOCK.finditer(text), _BLOCK.finditer(new), strict=False) if m[0] != n[0]]
-            problems.append(Problem("generated_stale", f"generated blocks are out of date: {', '.join(stale)}", rel,
+            problems.append(Problem("generated_stale", cut(f"generated blocks are out of date: {', '.join(stale)}", 300), rel,
                                     expected="blocks equal to what schema/ and the data give now", found="older content",
                                     hint="run `chipwar generate` and commit the result"))
     return problems
 
 
-def update_generated(corpus: Corpus, schemas: Schemas) -> tuple[list[Path], list[Problem]]:
-    """Rewrite stale generated blocks; return the files changed and any problems."""
+@dataclass
+class Generated:
+    """What ``chipwar generate`` did: files rewritten, interrupted writes finished, and the problems that stopped it."""
+
+    changed: list[Path] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def update_generated(corpus: Corpus, schemas: Schemas) -> Generated:
+    """Finish interrupted writes, validate, then rewrite every stale generated block, all files or none."""
+    from .validate import readable_sets, validate_corpus
+
+    result = Generated(recovered=finish_interrupted(corpus, [corpus.annotations_dir / s for s in readable_sets(corpus)[0]]))
+    report = validate_corpus(corpus)
+    if not report.ok:
+        result.problems = report.errors
+        return result
+    sources, result.problems = generated_files(corpus)
     changed: dict[Path, bytes] = {}
-    problems: list[Problem] = []
-    for path in generated_files(corpus):
-        text = path.read_text("utf-8")
+    for path, text in sources:
         new, errs = _render_file(corpus, schemas, text, corpus.rel(path))
-        problems.extend(errs)
-        if new != text and not errs:
+        result.problems.extend(errs)
+        if new != text:
             changed[path] = new.encode("utf-8")
-    return write_files(corpus.root, changed), problems
+    if not any(p.severity == "error" for p in result.problems):
+        result.changed = write_files(corpus.root, changed)
+    return result
+
+
+def finish_interrupted(corpus: Corpus, set_dirs: list[Path]) -> list[str]:
+    """Roll forward or remove what an interrupted write left (see :mod:`chipwar.writer`); a line per thing done."""
+    folders = [corpus.root, corpus.corpus_dir, corpus.schema_dir, corpus.annotations_dir, *set_dirs]
+    if not leftovers(corpus.root, folders):
+        return []
+    with locked(corpus.root):
+        return recover(corpus.root, folders)

@@ -1,14 +1,18 @@
 """Bringing a received article into the corpus, exactly once.
 
-The stored text is the received bytes decoded as UTF-8; only a BOM, CR/CRLF line ends and
-non-NFC sequences are normalised, and each normalisation is recorded in the metadata. Facts
-that are not known are stored as null with a note, never guessed.
+The stored text is the received bytes under the text form rules (:mod:`chipwar.textform`):
+decoded as UTF-8, only a BOM, CR/CRLF line ends and non-NFC sequences normalised, each
+normalisation recorded in the metadata; empty texts and texts with control characters are
+refused. Facts that are not known are stored as null with a note, never guessed.
+
+The document id is checked before anything is read, and the two files are created together
+and exclusively (:func:`chipwar.writer.write_files` with ``create_only``): of two intakes of
+one id at once, exactly one writes both files and the other fails with "already exists".
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +21,9 @@ from typing import Any
 from .corpus import Corpus
 from .errors import UsageError
 from .files import dumps_json, sha256_text
+from .ids import check_doc_id
 from .schema import load_schemas
+from .textform import normalise, read_received
 from .writer import write_files
 
 
@@ -55,23 +61,6 @@ def split_for(doc_id: str) -> str:
     return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
 
 
-def normalise(raw: bytes, name: str) -> tuple[str, list[str]]:
-    """Decode received bytes and apply the only normalisations allowed, recording each."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IntakeError(f"{name}: not UTF-8 at byte {exc.start}",
-                          hint="convert it to UTF-8 first (e.g. iconv) and record the source encoding in a note") from None
-    steps = []
-    if text.startswith("\ufeff"):
-        text, steps = text[1:], steps + ["bom_removed"]
-    if "\r" in text:
-        text, steps = text.replace("\r\n", "\n").replace("\r", "\n"), steps + ["crlf_to_lf"]
-    if not unicodedata.is_normalized("NFC", text):
-        text, steps = unicodedata.normalize("NFC", text), steps + ["nfc"]
-    return text, steps
-
-
 def build_metadata(req: IntakeRequest, text: str, steps: list[str]) -> dict[str, Any]:
     """Metadata in schema field order."""
     return {
@@ -104,16 +93,16 @@ def metadata_errors(corpus: Corpus, meta: dict[str, Any]) -> list[str]:
 
 
 def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
-    """Write ``corpus/<doc_id>.txt`` and ``.json``; refuse to replace an existing document."""
+    """Write ``corpus/<doc_id>.txt`` and ``.json``; refuse to replace an existing document.
+
+    Nothing is read before the id is checked, and nothing is written unless both files can be.
+    """
+    check_doc_id(req.doc_id)
     txt, meta_path = corpus.text_path(req.doc_id), corpus.metadata_path(req.doc_id)
     if txt.exists() or meta_path.exists():
         raise IntakeError(f"{corpus.rel(txt)}: document {req.doc_id!r} already exists; texts are immutable, "
                           "so pick another doc id, or correct the text with `chipwar reanchor`")
-    try:
-        raw = req.received.read_bytes()
-    except OSError as exc:
-        raise IntakeError(f"{req.received}: cannot read the received file: {exc.strerror}") from None
-    text, steps = normalise(raw, str(req.received))
+    text, steps = normalise(read_received(req.received), str(req.received))
     meta = build_metadata(req, text, steps)
     errors = metadata_errors(corpus, meta)
     if errors:

@@ -51,6 +51,16 @@ LAYER_ATTRIBUTES: Final = {
 #: Document-level label fields: field -> ``$defs`` name.
 DOCUMENT_LABELS: Final = {"genre": "Genre", "primary_frame": "Frame", "tone": "Tone"}
 
+#: Per-layer fields holding free text rather than a closed label set (``note``, on every layer, is not listed).
+LAYER_TEXT_FIELDS: Final = {"zones": (), "entities": ("canonical_id",), "claims": ("attribution_cue",), "bias_markers": ()}
+
+#: Per-layer boolean fields.
+LAYER_BOOL_FIELDS: Final = {"zones": (), "entities": (), "claims": (), "bias_markers": ("in_quote",)}
+
+#: The role an entity plays for a span, per reference field that links a claim or marker to an entity
+#: (``canonical_id`` is an entity's own id, not a link, and has no role).
+REFERENCE_ROLES: Final = {"claimant_id": "claimant", "source_ids": "source", "target_ids": "target", "quote_speaker_id": "speaker"}
+
 
 def referenced_ids(layer: str, span: dict) -> list[tuple[str, str]]:
     """(field, canonical id) pairs a span refers to, skipping nulls."""

@@ -38,9 +38,12 @@ from .align import Alignment, align
 from .corpus import Corpus
 from .errors import UsageError
 from .files import dumps_json, sha256_text
-from .intake import IntakeError, metadata_errors, normalise
+from .ids import check_doc_id
+from .intake import metadata_errors
 from .layers import LAYERS
 from .report import short
+from .schema import load_schemas
+from .textform import normalise, read_received
 from .writer import write_files
 
 #: Code points of context on each side of a span, as a TextQuoteSelector's prefix and suffix.
@@ -110,35 +113,50 @@ class ReanchorPlan:
                 "counts": self.counts(), "placements": [asdict(p) for p in self.placements]}
 
 
-def plan_reanchor(corpus: Corpus, doc_id: str, received: bytes, source: str) -> ReanchorPlan:
-    """Work out a correction of ``doc_id`` to the ``received`` text; read everything, write nothing.
+def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
+    """Work out a correction of ``doc_id`` to the text in the file ``received``; read everything, write nothing.
 
-    The new text gets intake's normalisations (BOM, CRLF, NFC), recorded like at intake.
-    Raises :class:`ReanchorError` when the document is missing, unchanged, or its annotations
-    are already stale (they must match the current text to be moved from it).
+    The id is checked before anything is read (an id that is a path, ``../corpus/x``, would
+    otherwise find a text and no annotations, and leave every set stale). The new text gets
+    the text form rules (:mod:`chipwar.textform`: BOM, CRLF, NFC; empty and control
+    characters refused), recorded like at intake. Raises :class:`ReanchorError` when the
+    document is missing, unchanged, or its annotations are already stale (they must match
+    the current text to be moved from it).
     """
-    if not corpus.text_path(doc_id).is_file() or not corpus.metadata_path(doc_id).is_file():
-        raise ReanchorError(f"{corpus.rel(corpus.text_path(doc_id))}: no document {doc_id!r} (see `chipwar stats`, or ls corpus/)")
-    old = corpus.read_text(doc_id)
-    old_sha = sha256_text(old)
-    recorded = corpus.read_metadata(doc_id).get("intake", {}).get("text_sha256")
-    if recorded != old_sha:
-        raise ReanchorError(f"{corpus.rel(corpus.text_path(doc_id))}: the stored text already differs from the SHA-256 in its metadata; "
-                            "restore it (git checkout) and give the corrected text as NEW_TEXT_FILE")
+    check_doc_id(doc_id)
+    text_path, meta_path = corpus.text_path(doc_id), corpus.metadata_path(doc_id)
+    if not text_path.is_file() or not meta_path.is_file():
+        raise ReanchorError(f"{corpus.rel(text_path)}: no document {doc_id!r}", hint="see `chipwar stats`, or ls corpus/")
     try:
-        new, steps = normalise(received, source)
-    except IntakeError as exc:
-        raise ReanchorError(str(exc)) from None
+        old = corpus.read_text(doc_id)
+        meta = corpus.read_metadata(doc_id)
+    except (OSError, ValueError) as exc:
+        raise ReanchorError(f"{corpus.rel(text_path)}: the document cannot be read ({short(str(exc), 200)})",
+                            hint="`chipwar validate` shows the problem; fix it first") from None
+    old_sha = sha256_text(old)
+    intake = meta.get("intake") if isinstance(meta, dict) else None
+    if not isinstance(intake, dict) or intake.get("text_sha256") != old_sha:
+        raise ReanchorError(f"{corpus.rel(text_path)}: the stored text already differs from the SHA-256 in its metadata; "
+                            "restore it (git checkout) and give the corrected text as NEW_TEXT_FILE")
+    new, steps = normalise(read_received(received, "new text file"), str(received))
     if new == old:
-        raise ReanchorError(f"{source}: identical to the stored text of {doc_id!r}; nothing to correct")
+        raise ReanchorError(f"{received}: identical to the stored text of {doc_id!r}; nothing to correct")
     alignment = align(old, new)
+    validator = load_schemas(corpus.schema_dir).annotations_validator
     files: dict[str, dict[str, Any]] = {}
     placements: list[Placement] = []
     for set_name in corpus.set_names():
         path = corpus.annotation_path(set_name, doc_id)
         if not path.is_file():
             continue
-        data = corpus.read_annotations(set_name, doc_id)
+        try:
+            data = corpus.read_annotations(set_name, doc_id)
+        except (OSError, ValueError) as exc:
+            raise ReanchorError(f"{corpus.rel(path)}: cannot be read ({short(str(exc), 200)}); nothing written",
+                                hint="`chipwar validate` shows the problem; fix it first") from None
+        if not validator.is_valid(data):
+            raise ReanchorError(f"{corpus.rel(path)}: does not follow schema/annotations.schema.json; nothing written",
+                                hint="`chipwar validate` shows the problem; fix it first")
         if data.get("text_sha256") != old_sha:
             raise ReanchorError(f"{corpus.rel(path)}: already stale (made against another text than the stored one); "
                                 "fix it first — `chipwar validate` shows the problem")

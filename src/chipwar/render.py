@@ -24,8 +24,24 @@ from .report import Problem, Report, cut
 FIELD_LIMIT = 500
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print and to encode as JSON: a lone surrogate (from an undecodable file
+    name) is shown as its escape instead of crashing the output."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _bounded(p: Problem) -> dict[str, Any]:
-    return {k: cut(v, FIELD_LIMIT) if isinstance(v, str) else v for k, v in asdict(p).items()}
+    return {k: printable(cut(v, FIELD_LIMIT)) if isinstance(v, str) else v for k, v in asdict(p).items()}
+
+
+def _printable_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(k)): _printable_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable_tree(v) for v in value]
+    return value
 
 
 def render_problem(p: Problem) -> str:
@@ -69,4 +85,9 @@ def envelope(command: str, exit_code: int, report: Report | None = None, result:
 
 
 def render_json(payload: dict[str, Any]) -> str:
-    return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    """The payload as indented JSON; strings that JSON cannot hold (lone surrogates) escaped first."""
+    option = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    try:
+        return orjson.dumps(payload, option=option, default=str).decode()
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_printable_tree(payload), option=option, default=str).decode()

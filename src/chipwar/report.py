@@ -84,7 +84,10 @@ def short(value: Any, limit: int = 80) -> str:
     try:
         text = orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
-        text = repr(value)[: limit * 4]
+        try:
+            text = repr(value)[: limit * 4]
+        except RecursionError:
+            text = f"<{type(value).__name__} nested too deep to show>"
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 

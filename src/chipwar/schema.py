@@ -7,6 +7,7 @@ keys (e.g. SemEval mappings). Everything that lists labels reads them from here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 
 import jsonschema_rs
 
+from .corpus import refusal
 from .errors import DataError
 from .files import read_json
+from .report import cut, short
 
 DOCUMENT_SCHEMA = "document.schema.json"
 ANNOTATIONS_SCHEMA = "annotations.schema.json"
@@ -58,41 +61,63 @@ class Schemas:
         return self.annotations["x-schema-version"]
 
     def label_set(self, def_name: str) -> list[Label]:
-        """The labels of ``$defs/<def_name>`` in either schema, in schema order."""
-        for schema in (self.annotations, self.document):
-            node = schema.get("$defs", {}).get(def_name)
-            if node is not None:
-                return [
-                    Label(o["const"], o.get("description", ""), {k: v for k, v in o.items() if k.startswith("x-")})
-                    for o in node["oneOf"]
-                ]
-        raise KeyError(f"no label set {def_name!r} in schema/")
+        """The labels of ``$defs/<def_name>`` in either schema, in schema order (a ``KeyError`` when it is not a label set)."""
+        node = self._def(def_name)
+        if not _is_label_set(node):
+            raise KeyError(f"no label set {def_name!r} in schema/")
+        return [Label(o["const"], o.get("description", "") if isinstance(o.get("description"), str) else "",
+                      {k: v for k, v in o.items() if k.startswith("x-")}) for o in node["oneOf"]]
 
     def label_names(self, def_name: str) -> list[str]:
         return [label.name for label in self.label_set(def_name)]
 
     def is_label_set(self, def_name: str) -> bool:
+        return _is_label_set(self._def(def_name))
+
+    def _def(self, def_name: str) -> Any:
+        """``$defs/<def_name>`` of the annotations schema, else of the document schema, else ``None``."""
         for schema in (self.annotations, self.document):
-            node = schema.get("$defs", {}).get(def_name)
-            if node is not None:
-                return isinstance(node.get("oneOf"), list) and all("const" in o for o in node["oneOf"])
-        return False
+            defs = schema.get("$defs")
+            if isinstance(defs, dict) and def_name in defs:
+                return defs[def_name]
+        return None
+
+
+def _is_label_set(node: Any) -> bool:
+    """A ``oneOf`` of objects each with a string ``const``: the shape every label set has."""
+    return (isinstance(node, dict) and isinstance(node.get("oneOf"), list)
+            and all(isinstance(o, dict) and isinstance(o.get("const"), str) for o in node["oneOf"]))
 
 
 def load_schemas(schema_dir: Path) -> Schemas:
-    """Load and compile ``schema/``; raise :class:`SchemaError` naming the file when broken."""
+    """Load and compile ``schema/``; raise :class:`SchemaError` naming the file when broken.
+
+    A schema file must be a regular file (a symlink only when it stays in the checkout that
+    holds ``schema/``), a JSON object with a string ``$id``, and compile.
+    """
     loaded = []
+    root = schema_dir.resolve().parent
     for name in (DOCUMENT_SCHEMA, ANNOTATIONS_SCHEMA):
         path = schema_dir / name
+        restore = f"restore it from git (git checkout -- {path})"
+        if not os.path.lexists(path):
+            raise SchemaError(f"{path}: schema file missing; {restore}")
+        why = refusal(root, path)
+        if why is not None:
+            raise SchemaError(f"{path}: schema file not read: {why}", hint=restore)
         try:
-            loaded.append(read_json(path))
-        except FileNotFoundError:
-            raise SchemaError(f"{path}: schema file missing; restore it from git (git checkout -- {path})") from None
+            schema = read_json(path)
+        except OSError as exc:
+            raise SchemaError(f"{path}: schema file cannot be read ({exc.strerror})", hint=restore) from None
         except ValueError as exc:
-            raise SchemaError(f"{path}: not valid JSON: {exc}") from None
+            raise SchemaError(f"{path}: not valid JSON: {exc}", hint=restore) from None
+        if not isinstance(schema, dict) or not isinstance(schema.get("$id"), str):
+            raise SchemaError(f"{path}: not a JSON Schema: expected an object with a string \"$id\", found {short(schema)}", hint=restore)
+        loaded.append(schema)
     schemas = Schemas(*loaded)
     try:
         schemas.document_validator, schemas.annotations_validator  # noqa: B018 - compile now to fail early
-    except (jsonschema_rs.ValidationError, ValueError, jsonschema_rs.ReferencingError) as exc:
-        raise SchemaError(f"{schema_dir}: schema does not compile: {exc}") from None
+    except (jsonschema_rs.ValidationError, ValueError, TypeError, jsonschema_rs.ReferencingError) as exc:
+        raise SchemaError(f"{schema_dir}: schema does not compile: {cut(str(exc), 500)}",
+                          hint=f"restore schema/ from git (git checkout -- {schema_dir})") from None
     return schemas

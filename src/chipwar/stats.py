@@ -1,6 +1,8 @@
 """A summary of the corpus: documents, annotation sets and label counts per layer.
 
-Read document by document, like validation, so it scales with the corpus.
+Read document by document, like validation, so it scales with the corpus. A file that
+cannot be trusted (unreadable, not JSON, not following the schema, a symlink out of the
+repository) is left out of the figures and named in ``report``, with why.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from dataclasses import dataclass, field
 
 from .corpus import Corpus
 from .layers import LAYERS
+from .report import Report
+from .schema import Schemas, load_schemas
 
 
 @dataclass
 class CorpusStats:
-    """Counts over a corpus; ``labels[set][layer]`` counts labels."""
+    """Counts over a corpus; ``labels[set][layer]`` counts labels; ``report`` names the files left out."""
 
     documents: int = 0
     characters: int = 0
@@ -22,6 +26,7 @@ class CorpusStats:
     publishers: Counter = field(default_factory=Counter)
     labels: dict[str, dict[str, Counter]] = field(default_factory=dict)
     files: Counter = field(default_factory=Counter)
+    report: Report = field(default_factory=Report)
 
     def to_dict(self) -> dict:
         return {
@@ -33,23 +38,39 @@ class CorpusStats:
                 s: {"files": self.files[s], "layers": {layer: dict(sorted(c.items())) for layer, c in layers.items()}}
                 for s, layers in sorted(self.labels.items())
             },
+            "skipped": sorted({p.file for p in self.report.problems}),
         }
 
 
-def corpus_stats(corpus: Corpus) -> CorpusStats:
-    """Count documents, characters and labels per set and layer."""
+def corpus_stats(corpus: Corpus, schemas: Schemas | None = None) -> CorpusStats:
+    """Count documents, characters and labels per set and layer, over the files that pass the schema."""
+    from .validate import load_sound, readable_files, readable_sets
+
+    schemas = schemas or load_schemas(corpus.schema_dir)
     stats = CorpusStats()
-    for doc_id in corpus.doc_ids():
-        meta = corpus.read_metadata(doc_id)
+    doc_ids, problems = readable_files(corpus, corpus.corpus_dir, ".json")
+    stats.report.extend(problems)
+    for doc_id in doc_ids:
+        meta, problem = load_sound(corpus, schemas, "document", corpus.metadata_path(doc_id), doc_id)
+        if problem is not None:
+            stats.report.add(problem)
+            continue
         stats.documents += 1
         stats.characters += meta["intake"]["length_codepoints"]
         stats.splits[meta["split"]] += 1
         stats.publishers[meta["publisher"] or "unknown"] += 1
-    for set_name in corpus.set_names():
+    set_names, problems = readable_sets(corpus)
+    stats.report.extend(problems)
+    for set_name in set_names:
         layers = stats.labels.setdefault(set_name, {layer: Counter() for layer in LAYERS})
-        for doc_id in corpus.annotated_doc_ids(set_name):
-            data = corpus.read_annotations(set_name, doc_id)
+        doc_ids, problems = readable_files(corpus, corpus.annotations_dir / set_name, ".json")
+        stats.report.extend(problems)
+        for doc_id in doc_ids:
+            data, problem = load_sound(corpus, schemas, "annotations", corpus.annotation_path(set_name, doc_id), doc_id)
+            if problem is not None:
+                stats.report.add(problem)
+                continue
             stats.files[set_name] += 1
             for layer in LAYERS:
-                layers[layer].update(span["label"] for span in data.get(layer, ()))
+                layers[layer].update(span["label"] for span in data[layer])
     return stats

@@ -20,6 +20,11 @@ A crash before step 4 leaves every target as it was (the staging files are remov
 next run); a crash after it leaves a journal that the next run — any command that writes, or
 :func:`recover` — rolls forward, so the files always end up all old or all new. Readers that
 meet a journal (``chipwar validate``) report it.
+
+A target whose file name is too long for the file system is refused before step 3, since its
+rename would fail after the others.
+
+Outputs outside the corpus (a build folder, a task file) are guarded by :mod:`chipwar.outputs`.
 """
 
 from __future__ import annotations
@@ -28,13 +33,15 @@ import fcntl
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import orjson
 
 from .errors import EnvironmentProblem, UsageError
 
+#: The usual file-name limit in bytes, for file systems that do not say theirs.
+NAME_MAX = 255
 LOCK_NAME = ".chipwar.lock"
 JOURNAL_NAME = ".chipwar-journal.json"
 TEMP_PREFIX = ".chipwar-tmp-"
@@ -74,7 +81,7 @@ def locked(root: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -148,7 +155,9 @@ class Transaction:
 
     def write(self, path: Path, data: bytes, *, create_only: bool = False) -> None:
         """Stage ``data`` for ``path`` (which must lie under the root); ``create_only``: refuse if it exists."""
-        path = self.root / path.resolve().relative_to(self.root) if path.is_absolute() else self.root / path
+        path = Path(os.path.abspath(path if path.is_absolute() else self.root / path))  # never through a link
+        if not path.is_relative_to(self.root):
+            raise UsageError(f"{path}: outside {self.root}; refused", hint="chipwar writes only inside the corpus checkout")
         self._files[path] = data
         if create_only:
             self._create_only.add(path)
@@ -160,6 +169,8 @@ class Transaction:
         folders = sorted({p.parent for p in self._files})
         with locked(self.root):
             self.recovered = recover(self.root, folders)
+            _check_names(self._files)
+            _check_no_links(self.root, self._files)
             exists = sorted(p for p in self._create_only if p.exists() or p.is_symlink())
             if exists:
                 shown = ", ".join(str(p.relative_to(self.root)) for p in exists)
@@ -172,16 +183,51 @@ class Transaction:
                 journal = [[str(t.relative_to(self.root)), str(p.relative_to(self.root))] for t, p in staged]
                 journal_path = _state_dir(self.root) / JOURNAL_NAME
                 os.replace(_stage(journal_path, orjson.dumps(journal), mode), journal_path)
-            except BaseException:
+            except BaseException as exc:
                 for tmp, _ in staged:
                     tmp.unlink(missing_ok=True)
+                if isinstance(exc, OSError):
+                    raise EnvironmentProblem(f"{exc.filename or self.root}: cannot write ({exc.strerror or exc}); nothing written",
+                                             hint="check the free space and the folder's permissions") from None
                 raise
             for tmp, path in staged:
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    raise EnvironmentProblem(f"{path.relative_to(self.root)}: write interrupted ({exc.strerror or exc}); the next "
+                                             "chipwar command that writes here finishes it (all files or none)",
+                                             hint="check the free space and the folder's permissions, then run it again") from None
             for folder in folders:
-                _fsync_dir(folder)
+                fsync_dir(folder)
             journal_path.unlink()
         return list(self._files)
+
+
+def _check_no_links(root: Path, paths: dict[Path, bytes]) -> None:
+    """Refuse a target that is a symbolic link, or whose folder leads out of ``root`` through one:
+    a write must land where its path says, never in a file the link points at."""
+    real_root = root.resolve()
+    for path in paths:
+        if path.is_symlink() or not path.parent.resolve().is_relative_to(real_root):
+            raise UsageError(f"{path.relative_to(root)}: is a symbolic link or lies behind one that leaves {root}; nothing written",
+                             hint="replace the link with a real file or folder inside the checkout")
+
+
+def _check_names(paths: dict[Path, bytes]) -> None:
+    """Refuse, before anything is staged, a target whose file name the file system cannot hold:
+    its rename would fail after others were done, leaving a journal no run could finish."""
+    for path in paths:
+        limit = NAME_MAX
+        with suppress(OSError):
+            limit = os.pathconf(path.parent, "PC_NAME_MAX") if path.parent.is_dir() else NAME_MAX
+        if len(os.fsencode(path.name)) > limit:
+            raise UsageError(f"{short_name(path.name)}: file name too long ({len(os.fsencode(path.name))} bytes, at most {limit}); "
+                             "nothing written", hint="use a shorter id or name")
+
+
+def short_name(name: str) -> str:
+    """A file name for a message, cut when long."""
+    return name if len(name) <= 60 else f"{name[:60]}… ({len(name)} characters)"
 
 
 def write_files(root: Path, files: dict[Path, bytes], *, create_only: bool = False) -> list[Path]:
@@ -194,26 +240,14 @@ def write_files(root: Path, files: dict[Path, bytes], *, create_only: bool = Fal
 
 def replace_file(path: Path, data: bytes) -> Path:
     """Write one file outside the corpus (an export, a task file) atomically: staged, then renamed."""
-    tmp = _stage(path, data, file_mode())
-    os.replace(tmp, path)
+    try:
+        tmp = _stage(path, data, file_mode())
+    except OSError as exc:
+        raise EnvironmentProblem(f"{path}: cannot write ({exc.strerror or exc})", hint="check the path, the free space and permissions") from None
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EnvironmentProblem(f"{path}: cannot write ({exc.strerror or exc}); nothing written",
+                                 hint="pass a file path (not a folder) in a folder you can write") from None
     return path
-
-
-#: Folders of a corpus checkout that an output must never be, contain or sit inside.
-PROTECTED = ("corpus", "annotations", "schema", ".git")
-
-
-def check_output(path: Path, root: Path, what: str) -> Path:
-    """Refuse an output path that would touch the corpus: it may not be, contain or sit inside
-    ``corpus/``, ``annotations/``, ``schema/`` or ``.git/``, nor be or contain the checkout
-    itself (``root``). Returns the resolved path."""
-    target = path.resolve()
-    root = root.resolve()
-    guarded = [root / name for name in PROTECTED]
-    bad = next((g for g in guarded if target == g or g.is_relative_to(target) or target.is_relative_to(g)), None)
-    if bad is None and root.is_relative_to(target):
-        bad = root
-    if bad is not None:
-        raise UsageError(f"{what} {path}: refused, it would overwrite {bad} (the corpus checkout's own files)",
-                         hint="write it outside corpus/, annotations/ and schema/, e.g. under dist/")
-    return target

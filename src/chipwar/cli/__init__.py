@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_INTERNAL, ISSUES_URL, ChipwarError
-from ..render import envelope, render_json
+from ..render import envelope, printable, render_json
 from ._util import command_name, output_format
 
 
@@ -51,7 +51,7 @@ def _fail(ctx: click.Context, code: int, error: dict[str, Any], text: str) -> No
     if output_format() == "json":
         click.echo(render_json(envelope(command_name() or "chipwar", code, error=error)))
     else:
-        click.echo(text, err=True)
+        click.echo(printable(text), err=True)
     ctx.exit(code)
 
 

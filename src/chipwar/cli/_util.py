@@ -16,7 +16,7 @@ import click
 
 from ..corpus import Corpus, find_corpus
 from ..errors import EXIT_CLEAN, EXIT_PROBLEMS
-from ..render import envelope, render_json, render_text
+from ..render import envelope, printable, render_json, render_text
 from ..report import Report
 
 #: Where the chosen output format is kept for the error handler (``ctx.meta`` is shared by nested contexts).
@@ -84,8 +84,8 @@ def finish(report: Report | None = None, result: dict[str, Any] | None = None, l
     if report.problems:
         click.echo(render_text(report))
     for line in lines or []:
-        click.echo(line)
+        click.echo(printable(line))
     if code != EXIT_CLEAN:
         for line in failed or []:
-            click.echo(line, err=True)
+            click.echo(printable(line), err=True)
     ctx.exit(code)

@@ -12,14 +12,15 @@ from ._util import CORPUS, FORMAT, finish, open_corpus, progress
 
 
 @click.command()
-@click.argument("path", required=False, type=click.Path(path_type=Path, exists=True), default=".")
+@click.argument("path", required=False, type=click.Path(path_type=Path, exists=True), default=None)
 @FORMAT
-def validate(path: Path, fmt: str) -> None:
+def validate(path: Path | None, fmt: str) -> None:
     """Check the corpus: schema, text, offsets, ids, references, staleness, generated files.
 
-    PATH is the corpus checkout (default: the current folder), or a document or annotation
-    file or set folder inside it to check only that. Never writes anything. Exit 0 when
-    clean, 1 when problems were found, 2 on usage errors.
+    PATH is the corpus checkout (default: the one around the current folder), or corpus/,
+    a document (corpus/<doc_id>.txt or .json), annotations/, a set folder or an annotation
+    file inside it to check only that; any other path is a usage error. Never writes
+    anything. Exit 0 when clean, 1 when problems were found, 2 on usage errors.
 
     \b
     Examples:
@@ -27,15 +28,27 @@ def validate(path: Path, fmt: str) -> None:
       chipwar validate annotations/gold/reg-2023-qiming.json
       chipwar validate --format json | jq '.problems[].code'
     """
-    from ..checks import check_all
+    from ..checks import check_scope
+    from ..corpus import printable
+    from ..validate import scope_of
 
-    corpus = open_corpus(path if path.is_dir() else path.parent)
-    report = check_all(corpus, only=path, progress=progress("validating"))
-    counted = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
-    finish(report, {"root": str(corpus.root)},
-           [f"validate: clean — checked {counted or 'nothing'}.", "Next: `chipwar stats` for a summary."] if report.ok else [],
-           failed=[f"validate: {len(report.errors)} problem(s) in {len({p.file for p in report.errors})} file(s) — checked {counted}.",
+    corpus = open_corpus(Path.cwd() if path is None else path if path.is_dir() and not path.is_symlink() else path.absolute().parent)
+    scope = scope_of(corpus, path)
+    validation = check_scope(corpus, scope, progress=progress("validating"))
+    report = validation.report
+    counted = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items()) or "nothing"
+    what = scope.what if scope.whole else f"{scope.what}: read {_listed(validation.checked)}"
+    finish(report, {"root": printable(corpus.root), "scope": scope.what, "checked_files": None if scope.whole else validation.checked},
+           [f"validate: clean — {what}; checked {counted}.", "Next: `chipwar stats` for a summary."] if report.ok else [],
+           failed=[f"validate: {len(report.errors)} problem(s) in {len({p.file for p in report.errors})} file(s) — {what}; checked {counted}.",
                    "Fix them (each line says where, what was expected and what was found) and run it again."])
+
+
+def _listed(files: list[str], limit: int = 10) -> str:
+    """File names for a summary line: the first few, then how many more."""
+    if not files:
+        return "no file"
+    return ", ".join(files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
 
 
 @click.command()
@@ -43,6 +56,8 @@ def validate(path: Path, fmt: str) -> None:
 @FORMAT
 def stats(corpus_path: Path, fmt: str) -> None:
     """Summarise the corpus: documents, splits, annotation sets and labels per layer.
+
+    Files that do not pass the schema are left out of the figures and listed (exit 1).
 
     \b
     Examples:
@@ -52,7 +67,8 @@ def stats(corpus_path: Path, fmt: str) -> None:
     from ..stats import corpus_stats
 
     corpus = open_corpus(corpus_path)
-    data = corpus_stats(corpus).to_dict()
+    result = corpus_stats(corpus)
+    data = result.to_dict()
     lines = [f"{data['documents']} documents, {data['characters']:,} characters; splits: "
              + ", ".join(f"{k} {v}" for k, v in data["splits"].items())]
     lines += [f"  {pub}: {n}" for pub, n in data["publishers"].items()]
@@ -62,40 +78,49 @@ def stats(corpus_path: Path, fmt: str) -> None:
             top = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
             lines.append(f"  {layer}: {sum(counts.values())}" + (f" ({top})" if top else ""))
     lines.append("Next: `chipwar validate` to check it.")
-    finish(None, data, lines)
+    finish(result.report, data, lines,
+           failed=[f"stats: {len(data['skipped'])} file(s) left out of these figures (listed above); "
+                   "run `chipwar validate` for every problem in them."])
 
 
 @click.command()
 @CORPUS
-@click.option("--check", is_flag=True, help="Only report stale blocks (exit 1), write nothing.")
+@click.option("--check", is_flag=True, help="Only report stale blocks (exit 1), write nothing; the data is checked first, "
+                                            "since the blocks are computed from it.")
 @FORMAT
 def generate(corpus_path: Path, check: bool, fmt: str) -> None:
     """Rewrite generated blocks (label tables, figures) in the Markdown files from schema/ and data.
+
+    First finishes what an interrupted write left, and validates: on data with problems it
+    writes nothing (exit 1). All files are written or none.
 
     \b
     Examples:
       chipwar generate
       chipwar generate --check
     """
-    from ..generated import check_generated, update_generated
+    from ..checks import check_all
+    from ..generated import update_generated
     from ..schema import load_schemas
 
     corpus = open_corpus(corpus_path)
     schemas = load_schemas(corpus.schema_dir)
     if check:
-        report = Report(problems=check_generated(corpus, schemas))
-        finish(report, {"stale": sorted({p.file for p in report.problems})},
+        report = check_all(corpus)
+        finish(report, {"stale": sorted({p.file for p in report.problems if p.code == "generated_stale"})},
                ["generate --check: every generated block is up to date."] if report.ok else [],
-               failed=["generate --check: run `chipwar generate` and commit the result."])
-    changed, problems = update_generated(corpus, schemas)
-    finish(Report(problems=problems), {"updated": [corpus.rel(p) for p in changed]},
-           [f"updated {corpus.rel(p)}" for p in changed]
-           + [f"generate: {len(changed)} file(s) updated." + (" Next: review with `git diff` and commit." if changed else "")],
-           failed=["generate: fix the problems above (files with problems were not rewritten)."])
+               failed=["generate --check: fix the data problems, or run `chipwar generate` for stale blocks, and commit the result."])
+    result = update_generated(corpus, schemas)
+    report = Report(problems=result.problems)
+    done = [f"updated {corpus.rel(p)}" for p in result.changed]
+    done.append(f"generate: {len(result.changed)} file(s) updated." + (" Next: review with `git diff` and commit." if result.changed else ""))
+    finish(report, {"updated": [corpus.rel(p) for p in result.changed], "recovered": result.recovered},
+           result.recovered + (done if report.ok else []),
+           failed=["generate: no block written; fix the problems above (`chipwar validate` lists them all) and run it again."])
 
 
 @click.command()
-@click.argument("received", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("received", type=click.Path(path_type=Path))
 @click.option("--doc-id", required=True, help="Stable, readable id, e.g. reg-2023-qiming (lowercase, digits, hyphens).")
 @click.option("--url", default=None, help="Address of the article; omit when unknown.")
 @click.option("--publisher", default=None, help="Publisher name; omit when unknown.")
@@ -120,7 +145,9 @@ def intake(received: Path, doc_id: str, url: str | None, publisher: str | None, 
     """Add a received article to corpus/: its exact text and its metadata.
 
     Unknown facts stay null; say why with --note FIELD=TEXT. Only a BOM, CRLF line ends
-    and non-NFC text are normalised, and the metadata records it.
+    and non-NFC text are normalised, and the metadata records it; an empty text, or one
+    with control characters (NUL…) or not in UTF-8, is refused. An existing document is
+    never replaced.
 
     \b
     Example:
@@ -177,12 +204,13 @@ def agree(set_a: str, set_b: str, corpus_path: Path, fmt: str) -> None:
         if docs:
             lines.append(f"not compared ({side}): {', '.join(docs)}")
     lines.append("Next: adjudicate the differences into annotations/gold/ and run `chipwar validate`.")
-    finish(None, result.to_dict(), lines)
+    finish(Report(problems=result.problems), result.to_dict(), lines,
+           failed=["agree: the files listed above were left out of these figures; run `chipwar validate` for every problem in them."])
 
 
 @click.command()
 @click.argument("doc_id")
-@click.argument("new_text_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("new_text_file", type=click.Path(path_type=Path))
 @click.option("--reason", required=True, help="What was corrected and why; recorded in the document's metadata.")
 @click.option("--drop-unplaced", is_flag=True,
               help="Write even when spans cannot be placed: drop those, each named in its file's decisions and in the metadata.")
@@ -208,7 +236,7 @@ def reanchor(doc_id: str, new_text_file: Path, reason: str, drop_unplaced: bool,
     from ..reanchor import plan_reanchor, write_reanchor
 
     corpus = open_corpus(corpus_path)
-    plan = plan_reanchor(corpus, doc_id, new_text_file.read_bytes(), str(new_text_file))
+    plan = plan_reanchor(corpus, doc_id, new_text_file)
     written = [] if dry_run or (plan.unplaced and not drop_unplaced) else write_reanchor(corpus, plan, reason, drop_unplaced)
     c = plan.counts()
     lines = [f"reanchor {doc_id}: text {plan.old_length} → {plan.new_length} code points; {c['spans']} span(s) in "

@@ -14,14 +14,20 @@ from ._util import CORPUS, FORMAT, finish, open_corpus, progress
 def _summary(result: Any, next_step: str) -> tuple[dict, list[str]]:
     data = asdict(result)
     data["out"] = str(data["out"])
-    lines = [f"built {result.out}" + ("" if result.with_text else " (annotations only, no text)")]
+    lines = [*result.recovered]
+    lines.append(("replaced the earlier build in " if result.replaced else "built ") + str(result.out)
+                 + ("" if result.with_text else " (annotations only, no text)"))
     lines += [f"  {config}: " + ", ".join(f"{s} {n}" for s, n in splits.items()) for config, splits in result.rows.items()]
     lines += [f"  ner: left out {u.doc_id} {u.annotation_id} {u.text!r}: {u.reason}" for u in result.unaligned]
     return data, [*lines, next_step]
 
 
+#: Skipped files listed in the text output; ``--format json`` lists them all.
+SHOWN_SKIPPED = 20
+
+
 @click.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="dist/chipwar", show_default=True,
+@click.option("--out", type=click.Path(path_type=Path), default="dist/chipwar", show_default=True,
               help="Dataset folder to write: new, empty, or a previous chipwar build (replaced as a whole when the build succeeds).")
 @click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set to publish.")
 @click.option("--no-text", is_flag=True, help="Annotations-only variant: no article text; url, SHA-256 and offsets kept.")
@@ -31,8 +37,10 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
     """Build the Hugging Face dataset folder: Parquet per config and split, and its dataset card.
 
     Validates first and refuses a corpus with problems. Deterministic: the same sources give
-    byte-identical files. --out must be a new or empty folder or an earlier chipwar build;
-    any other folder is refused, and nothing is written inside the corpus.
+    byte-identical files. --out must be a new or empty folder or an earlier chipwar build
+    still holding only the files it made (listed in its .chipwar-build.json); any other
+    folder is refused, and nothing is written inside the corpus checkout. A killed build
+    leaves the earlier one whole; the next build removes what it left.
 
     \b
     Examples:
@@ -41,7 +49,7 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
       python -c "from datasets import load_dataset; print(load_dataset('$PWD/dist/chipwar', 'claims'))"
     """
     from ..hf.build import build_dataset
-    from ..versions.release import dataset_version
+    from ..versions.version import dataset_version
 
     corpus = open_corpus(corpus_path)
     result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
@@ -53,40 +61,49 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
 
 
 @click.command()
-@click.argument("dataset", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--texts", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
-              help="Folder with your own copies of the articles (any file names).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Full dataset folder to write.")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--texts", type=click.Path(path_type=Path), required=True,
+              help="Folder with your own copies of the articles (any file names, sub-folders searched).")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Full dataset folder to write: new, empty, or a previous chipwar build.")
 @FORMAT
 def rehydrate(dataset: Path, texts: Path, out: Path, fmt: str) -> None:
     """Restore the article texts into an annotations-only build from your own copies.
 
-    Each copy's SHA-256 must equal the one recorded for its document; a mismatch stops the
-    run with the file named, and nothing is written.
+    Each copy is matched to its document by SHA-256 after the intake normalisations (BOM,
+    CRLF, NFC); files that are not texts of the dataset are skipped and listed. A document
+    with no copy, or a copy named for it that differs, stops the run with the file named,
+    and nothing is written. The result equals `chipwar build` with the texts.
 
     \b
     Example:
       chipwar rehydrate dist/chipwar-annotations --texts ~/articles --out dist/chipwar
     """
-    from ..hf.build import rehydrate_dataset
-    from ..hf.card import card_version
+    from ..hf.rehydrate import rehydrate_dataset
 
-    result = rehydrate_dataset(dataset, texts, out, version=card_version(dataset))
+    result = rehydrate_dataset(dataset, texts, out)
     data, lines = _summary(result, f"Next: load it with load_dataset('{result.out}', 'documents')")
+    if result.skipped:
+        shown = [f"  {s.file}: {s.reason}" for s in result.skipped[:SHOWN_SKIPPED]]
+        more = len(result.skipped) - SHOWN_SKIPPED
+        lines[-1:-1] = [f"skipped {len(result.skipped)} file(s) in {texts} that are not texts of this dataset:", *shown,
+                        *([f"  … and {more} more (--format json lists them all)"] if more > 0 else [])]
     finish(None, data, lines)
 
 
 @click.command()
 @click.option("--repo-id", required=True, help="Hub dataset repository, OWNER/NAME.")
 @click.option("--tag", default=None, help="Release tag to create, vX.Y.Z.")
-@click.option("--folder", type=click.Path(path_type=Path, file_okay=False), default="dist/chipwar", show_default=True,
-              help="Built dataset folder.")
+@click.option("--folder", type=click.Path(path_type=Path), default="dist/chipwar", show_default=True,
+              help="Built dataset folder; only the files the build made are sent.")
 @click.option("--dry-run", is_flag=True, help="List exactly what would be uploaded; send nothing.")
 @FORMAT
 def publish(repo_id: str, tag: str | None, folder: Path, dry_run: bool, fmt: str) -> None:
     """Upload a built dataset folder to the Hugging Face Hub and tag the release.
 
-    The token is read from the environment (HF_TOKEN) only, and never printed.
+    Only the files the build made (listed in its .chipwar-build.json) are sent, never other
+    files in the folder. The token is read from the environment (HF_TOKEN) only, and never
+    printed.
 
     \b
     Examples:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..corpus import Corpus
-from ..errors import UsageError
-from ..files import dumps_json, loads_json
-from ..labelstudio.importer import (
-    ImportResult,
-    build_tasks,
-    label_config,
-    plan_import,
-    rendered,
-)
+from ..files import dumps_json
+from ..ids import check_set_name
+from ..labelstudio import write_output
+from ..labelstudio.config import checked_config
+from ..labelstudio.importer import ImportResult, import_file
+from ..labelstudio.tasks import build_tasks
 from ..schema import load_schemas
-from ..writer import check_output, replace_file, write_files
 from ._util import CORPUS, FORMAT, finish, open_corpus
 
 ANNOTATOR = click.option("--annotator", required=True, help="Set to write: annotations/NAME/ (a-z, 0-9, -, _).")
@@ -43,7 +38,7 @@ def labelstudio() -> None:
 
 
 @labelstudio.command("config")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write here instead of printing.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of printing.")
 @CORPUS
 def config_command(out: Path | None, corpus_path: Path) -> None:
     """The labeling config generated from schema/, checked with label-studio-sdk's LabelInterface.
@@ -54,22 +49,19 @@ def config_command(out: Path | None, corpus_path: Path) -> None:
       chipwar labelstudio config --out labelstudio.xml
     """
     corpus = open_corpus(corpus_path)
-    xml = label_config(load_schemas(corpus.schema_dir))
-    try:
-        from label_studio_sdk.label_interface import LabelInterface
-        LabelInterface(xml)
-    except ImportError:
+    xml, checked = checked_config(load_schemas(corpus.schema_dir))
+    if not checked:
         click.echo("note: label-studio-sdk not installed; config not checked (pip install 'chipwar[labelstudio]')", err=True)
     if out is None:
         click.echo(xml, nl=False)
         return
-    replace_file(check_output(out, corpus.root, "--out"), xml.encode("utf-8"))
+    write_output(out, xml.encode("utf-8"), corpus.root)
     click.echo(f"wrote {out}. Next: paste it into the project's Labeling Interface, or use `chipwar labelstudio push`.")
 
 
 @labelstudio.command("tasks")
 @click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set sent as predictions; '' for none.")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Task file to write (JSON).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Task file to write (JSON).")
 @CORPUS
 def tasks_command(set_name: str, out: Path, corpus_path: Path) -> None:
     """One task per document (text, doc id, SHA-256), with a set's annotations as predictions, ids kept.
@@ -79,16 +71,18 @@ def tasks_command(set_name: str, out: Path, corpus_path: Path) -> None:
       chipwar labelstudio tasks --out tasks.json
       chipwar labelstudio tasks --set '' --out empty-tasks.json
     """
+    if set_name:
+        check_set_name(set_name)
     corpus = open_corpus(corpus_path)
     tasks = build_tasks(corpus, set_name or None)
-    replace_file(check_output(out, corpus.root, "--out"), dumps_json(tasks))
+    write_output(out, dumps_json(tasks), corpus.root)
     with_pred = sum(1 for t in tasks if t.get("predictions"))
     click.echo(f"wrote {len(tasks)} task(s) to {out}, {with_pred} with predictions from {set_name or 'no set'}.")
     click.echo("Next: import the file in the project's Data Manager, or use `chipwar labelstudio push`.")
 
 
 @labelstudio.command("import")
-@click.argument("export_file", metavar="EXPORT.json", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("export_file", metavar="EXPORT.json", type=click.Path(path_type=Path))
 @ANNOTATOR
 @USER
 @KIND
@@ -104,12 +98,9 @@ def import_command(export_file: Path, annotator: str, user: str | None, kind: st
       chipwar labelstudio import project-1-at-2026-11-30.json --annotator alice
       chipwar labelstudio import export.json --annotator bob --user bob@example.org --format json
     """
+    check_set_name(annotator)
     corpus = open_corpus(corpus_path)
-    try:
-        export = loads_json(export_file.read_bytes())
-    except ValueError as exc:
-        raise UsageError(f"{export_file}: not valid JSON ({exc})", hint="export the project again as JSON (not JSON_MIN)") from None
-    _import(corpus, export, annotator, str(export_file), user, kind, replace, fmt)
+    _import_summary(corpus, import_file(corpus, export_file, annotator, user=user, kind=kind, replace=replace))
 
 
 @labelstudio.command("push")
@@ -129,6 +120,8 @@ def push_command(set_name: str, title: str, corpus_path: Path, fmt: str) -> None
     """
     from ..labelstudio.sync import push
 
+    if set_name:
+        check_set_name(set_name)
     corpus = open_corpus(corpus_path)
     result = push(corpus, set_name or None, title)
     finish(None, {"project_id": result.project_id, "url": result.url, "created_project": result.created_project,
@@ -154,34 +147,25 @@ def pull_command(annotator: str, user: str | None, kind: str, replace: bool, tit
       python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator alice
       python scripts/labelstudio_server.py run -- chipwar labelstudio pull --annotator bob --user bob@example.org
     """
-    from ..labelstudio.sync import export
+    from ..labelstudio.sync import pull
 
+    check_set_name(annotator)
     corpus = open_corpus(corpus_path)
-    tasks = export(title)
-    _import(corpus, tasks, annotator, f"Label Studio project {title!r}", user, kind, replace, fmt)
+    _import_summary(corpus, pull(corpus, annotator, title, user=user, kind=kind, replace=replace))
 
 
-def _import(corpus: Corpus, export: Any, annotator: str, source: str, user: str | None, kind: str, replace: bool, fmt: str) -> None:
-    result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
-    blocked = bool(result.conflicts) and not replace
-    ok = result.report.ok and not blocked
-    if ok and result.files:
-        write_files(corpus.root, rendered(result))
-    _import_summary(corpus, result, ok, blocked)
-
-
-def _import_summary(corpus: Corpus, result: ImportResult, ok: bool, blocked: bool) -> None:
-    written = [corpus.rel(p) for p in result.files] if ok else []
-    data = {"written": written, "unchanged": [corpus.rel(p) for p in result.unchanged],
+def _import_summary(corpus: Corpus, result: ImportResult) -> None:
+    data = {"written": [corpus.rel(p) for p in result.written], "unchanged": [corpus.rel(p) for p in result.unchanged],
             "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired, "notices": result.notices}
     lines = [f"note: {line}" for line in (*result.repaired, *result.notices)]
     failed = []
-    if result.report.problems:
-        failed.append(f"import: {len(result.report.problems)} problem(s); nothing written. Fix them in Label Studio and pull again.")
-    elif blocked:
+    if result.report.errors:
+        failed.append(f"import: {len(result.report.errors)} problem(s); nothing written. Fix them in Label Studio and pull again.")
+    elif result.blocked:
         failed += [f"conflict: {corpus.rel(path)} exists and differs from the import" for path in result.conflicts]
         failed.append("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.")
     else:
-        lines.append(f"import: wrote {len(written)} file(s), {len(result.unchanged)} unchanged, {len(result.repaired)} span(s) repaired.")
+        lines.append(f"import: wrote {len(result.written)} file(s), {len(result.unchanged)} unchanged, "
+                     f"{len(result.repaired)} span(s) repaired.")
         lines.append("Next: `chipwar validate`, then `chipwar agree` against another set, then commit.")
-    finish(result.report, data, lines, failed=failed, exit_code=0 if ok else 1)
+    finish(result.report, data, lines, failed=failed, exit_code=1 if failed else 0)

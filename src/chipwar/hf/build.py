@@ -16,14 +16,17 @@ Configs: ``documents`` (one row per document, metadata + text + every layer, los
 that overlap another entity are reported, never dropped silently).
 
 Builds are deterministic: the same sources give byte-identical files.
+
+The folder is written whole beside ``--out`` and swapped in at the end
+(:class:`chipwar.outputs.FolderBuild`): ``--out`` is replaced only when it is new, empty or an
+earlier build holding only the files it made (listed in its ``.chipwar-build.json``, which
+``chipwar publish`` uploads exactly), never inside the corpus checkout; a killed build leaves
+the previous one whole, and its staging folder is removed by the next build.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +36,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
-from ..corpus import Corpus
+from .. import __version__
+from ..corpus import Corpus, CorpusNotFound, find_corpus
 from ..errors import DataError
 from ..layers import LAYER_LABEL_SET
+from ..outputs import FolderBuild, check_output, check_output_folder
 from ..parallel import chunked, ordered_map
 from ..schema import Schemas, load_schemas
 from ..sentences import SentenceIndex, split_sentences, token_offsets
+from ..writer import replace_file
 from .features import Field, SchemaWalker, struct_of
 
 SPAN_CONFIGS = ("entities", "claims", "bias_markers")
@@ -63,13 +69,16 @@ class Unaligned:
 
 @dataclass
 class BuildResult:
-    """What a build wrote."""
+    """What a build wrote: ``replaced`` says whether an earlier build was there; ``recovered``
+    what a killed build had left and this one cleaned up."""
 
     out: Path
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     unaligned: list[Unaligned] = field(default_factory=list)
     with_text: bool = True
+    replaced: bool = False
+    recovered: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -219,16 +228,40 @@ class _Writers:
         return names
 
 
+def check_out(out: Path, corpus_root: Path | None, what: str = "--out") -> Path:
+    """Refuse an output folder before anything is read or written; return it resolved.
+
+    It may not be, contain or sit inside the files of the corpus being built nor of any
+    checkout around it (:func:`chipwar.outputs.check_output`), and must be new, empty or an
+    earlier build (:func:`chipwar.outputs.check_output_folder`).
+    """
+    roots = [corpus_root] if corpus_root is not None else []
+    try:
+        roots.append(find_corpus(out).root)
+    except CorpusNotFound:
+        pass
+    for root in roots:
+        check_output(out, root, what)
+    return check_output_folder(out, what)
+
+
+def build_info(version: str, set_name: str, with_text: bool) -> dict[str, Any]:
+    """What a build's ``.chipwar-build.json`` says besides its files (no paths or times: builds stay byte-identical)."""
+    return {"made_by": "chipwar build", "chipwar_version": __version__, "dataset_version": version,
+            "annotation_set": set_name, "with_text": with_text}
+
+
 def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_text: bool = True,
                   version: str, progress: Callable[[int, int], None] | None = None) -> BuildResult:
     """Write the dataset folder ``out`` from a corpus that validates clean.
 
-    The folder is written next to ``out`` and swapped in at the end, so a failed build
-    leaves the previous one untouched.
+    ``out`` is checked first (:func:`check_out`); the folder is written beside it and swapped
+    in at the end, so a failed or killed build leaves the previous one untouched.
     """
     from ..validate import validate_corpus
     from .card import write_card
 
+    check_out(out, corpus.root)
     report = validate_corpus(corpus)
     if not report.ok:
         first = report.problems[0]
@@ -242,11 +275,9 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     features = {"documents": Features(lay.documents.feature), **{k: Features(f.feature) for k, f in lay.spans.items()},
                 "ner": lay.ner}
     arrow = {config: _with_version(f.arrow_schema, version) for config, f in features.items()}
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        result = BuildResult(out=out, with_text=with_text)
+    folder = FolderBuild(out, build_info(version, set_name, with_text))
+    result = BuildResult(out=folder.out, with_text=with_text)
+    with folder as staging:
         writers = _Writers(staging, arrow)
         doc_ids = corpus.doc_ids()
         job = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
@@ -262,11 +293,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
         _carry(corpus, staging)
         write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name)
-        result.files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    result.files, result.replaced, result.recovered = folder.files, folder.replaced, folder.recovered
     return result
 
 
@@ -319,91 +346,13 @@ def _strip_span_text(row: dict) -> dict:
 
 
 def _carry(corpus: Corpus, staging: Path) -> None:
-    shutil.copytree(corpus.schema_dir, staging / "schema")
+    """``schema/`` and the carried files, as ordinary files (never a source's odd mode, link or hidden leftover)."""
+    for path in sorted(corpus.schema_dir.rglob("*")):
+        rel = path.relative_to(corpus.schema_dir)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            replace_file(staging / "schema" / rel, path.read_bytes())
     for name in CARRIED:
         if (corpus.root / name).is_file():
-            shutil.copy2(corpus.root / name, staging / name)
+            replace_file(staging / name, (corpus.root / name).read_bytes())
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` (rename; the old folder is removed only after)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old)
-
-
-def read_documents(dataset_dir: Path) -> Iterator[tuple[dict, str | None, str | None, dict | None]]:
-    """Decode the ``documents`` config of a built folder back into source-shaped JSON."""
-    schemas = load_schemas(dataset_dir / "schema")
-    lay = layouts(schemas)
-    for path in sorted((dataset_dir / "data" / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_DOCS):
-            for row in batch.to_pylist():
-                yield from_document_row(lay.documents.decode(row), schemas)
-
-
-class RehydrateError(DataError):
-    """The user's copies do not give back the texts the annotations were made against."""
-
-
-def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path, *, version: str) -> BuildResult:
-    """Rebuild a full dataset from an annotations-only build and the user's own copies of the texts.
-
-    A copy is found by the document id (``<doc_id>.txt``), by the received file's name, or
-    by its SHA-256 among all files in ``texts_dir``; the intake normalisations (BOM, CRLF)
-    are applied as at intake. Every text's SHA-256 must equal the recorded one; any
-    mismatch or missing text stops the run before anything is written.
-    """
-    from ..files import dumps_json, sha256_text
-    from ..intake import normalise
-    from ..writer import write_files
-
-    by_sha: dict[str, str] = {}
-    by_name: dict[str, str] = {}
-    for path in sorted(p for p in texts_dir.rglob("*") if p.is_file()):
-        try:
-            text, _ = normalise(path.read_bytes(), str(path))
-        except ValueError:
-            continue
-        by_sha.setdefault(sha256_text(text), text)
-        by_name.setdefault(path.name, str(path))
-    docs = list(read_documents(dataset_dir))
-    problems = []
-    for meta, _, _, _ in docs:
-        sha, doc_id = meta["intake"]["text_sha256"], meta["doc_id"]
-        if sha in by_sha:
-            continue
-        named = by_name.get(f"{doc_id}.txt") or by_name.get(meta["intake"]["received_file"])
-        if named:
-            problems.append(f"{named}: text of {doc_id} differs from the annotated one (SHA-256 {sha[:12]}… expected); "
-                            "use the exact copy the corpus was built from (same edition, not re-saved or cleaned)")
-        else:
-            problems.append(f"{doc_id}: no copy in {texts_dir} (looked for {doc_id}.txt, {meta['intake']['received_file']} "
-                            f"and any file with SHA-256 {sha[:12]}…); download it from {meta['url'] or 'its source'}")
-    if problems:
-        raise RehydrateError(f"{len(problems)} document(s) cannot be rehydrated, nothing written:\n  " + "\n  ".join(problems))
-    with tempfile.TemporaryDirectory(prefix="chipwar-rehydrate-") as tmp:
-        root = Path(tmp)
-        shutil.copytree(dataset_dir / "schema", root / "schema")
-        (root / "corpus").mkdir()
-        for name in CARRIED:
-            if (dataset_dir / name).is_file():
-                shutil.copy2(dataset_dir / name, root / name)
-        set_name = "gold"
-        files: dict[Path, bytes] = {}
-        for meta, _, ann_set, annotations in docs:
-            text = by_sha[meta["intake"]["text_sha256"]]
-            files[root / "corpus" / f"{meta['doc_id']}.txt"] = text.encode("utf-8")
-            files[root / "corpus" / f"{meta['doc_id']}.json"] = dumps_json(meta)
-            if annotations is not None:
-                set_name = ann_set
-                for layer in ("zones", *SPAN_CONFIGS):
-                    for span in annotations[layer]:
-                        span["text"] = text[span["start"]:span["end"]]
-                files[root / "annotations" / ann_set / f"{meta['doc_id']}.json"] = dumps_json(annotations)
-        write_files(root, files)
-        return build_dataset(Corpus(root), out, set_name=set_name, with_text=True, version=version)

@@ -100,7 +100,6 @@ def _key_value_map() -> Field:
 
 def struct_of(fields: dict[str, Field]) -> Field:
     encoders = [(k, f.encode) for k, f in fields.items() if f.encode]
-    list(fields)
     decoders = [(k, f.decode or _identity) for k, f in fields.items()]
 
     def encode(d: Any) -> Any:

@@ -1,21 +1,34 @@
 """``chipwar publish``: upload a built dataset folder to the Hugging Face Hub and tag it.
 
-The token comes from the environment only (``HF_TOKEN``, read by ``huggingface_hub``
-itself) and is never printed or written. With ``HF_HUB_OFFLINE=1`` the command fails at
-once instead of retrying for ~20 s.
+Only the files the build made are sent: the list in the folder's ``.chipwar-build.json``
+(:data:`chipwar.outputs.BUILD_MARKER`), each checked to be there, never a file that happens to
+sit in the folder (``.env``, notes, a stray export). A folder without that list is not a
+chipwar build and is refused.
+
+The token comes from the environment only (``HF_TOKEN``, or the one ``huggingface-cli
+login`` stored, read by ``huggingface_hub`` itself) and is never printed or written. With
+``HF_HUB_OFFLINE=1``, without a token, or without a network, the command fails at once
+with what to do (exit 2), before or instead of any upload.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EnvironmentProblem
+from ..errors import EnvironmentProblem, UsageError
+from ..outputs import BUILD_MARKER, read_build_marker
+from ..report import short
+
+REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+TAG = re.compile(r"v\d+\.\d+\.\d+")
 
 
 class PublishError(EnvironmentProblem):
-    """The folder cannot be published as asked."""
+    """The folder cannot be published: the Hub cannot be reached, or refused."""
 
 
 @dataclass(frozen=True)
@@ -30,34 +43,64 @@ class PublishPlan:
 
 
 def plan_publish(folder: Path, repo_id: str, tag: str | None) -> PublishPlan:
-    """List exactly what would be uploaded; refuse a folder that is not a built dataset."""
-    card = folder / "README.md"
-    if not card.is_file() or not card.read_text("utf-8").startswith("---\n"):
-        raise PublishError(f"{folder}: not a built dataset folder (no README.md dataset card); run `chipwar build --out {folder}` first")
-    if "/" not in repo_id or repo_id.count("/") != 1:
-        raise PublishError(f"--repo-id {repo_id!r}: expected OWNER/NAME")
-    if tag is not None and not (tag.startswith("v") and tag[1:].count(".") == 2):
-        raise PublishError(f"--tag {tag!r}: expected vX.Y.Z")
-    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return PublishPlan(repo_id, folder, files, tag, sum((folder / f).stat().st_size for f in files))
+    """List exactly what would be uploaded: the files the build made; refuse anything else."""
+    if not REPO_ID.fullmatch(repo_id) or ".." in repo_id or repo_id.endswith((".git", ".")):
+        raise UsageError(f"--repo-id {short(repo_id)}: expected OWNER/NAME (letters, digits, '-', '_', '.')",
+                         hint="e.g. --repo-id my-org/chipwar")
+    if tag is not None and not TAG.fullmatch(tag):
+        raise UsageError(f"--tag {short(tag)}: expected vX.Y.Z", hint="e.g. --tag v1.0.0")
+    if not folder.is_dir():
+        raise EnvironmentProblem(f"--folder {folder}: " + ("not a folder" if folder.exists() else "no such folder"),
+                                 hint="pass the folder `chipwar build --out` wrote, e.g. dist/chipwar")
+    marker = read_build_marker(folder)
+    if marker is None:
+        raise UsageError(f"--folder {folder}: not a chipwar build (no valid {BUILD_MARKER} listing the files it made); nothing sent",
+                         hint=f"run `chipwar build --out {folder}` and publish what it writes")
+    files = sorted(marker["files"])
+    sizes = []
+    for name in files:
+        try:
+            info = (folder / name).lstat()
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"--folder {folder}: {name}, made by the build, is missing or not a file; nothing sent",
+                             hint=f"build it again with `chipwar build --out {folder}`")
+        sizes.append(info.st_size)
+    if "README.md" not in files:
+        raise UsageError(f"--folder {folder}: the build has no dataset card README.md; nothing sent",
+                         hint=f"build it again with `chipwar build --out {folder}`")
+    return PublishPlan(repo_id, folder, files, tag, sum(sizes))
 
 
 def publish(plan: PublishPlan, message: str) -> str:
-    """Upload the folder (replacing the dataset repo's content) and create the tag; return the commit URL."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    """Upload the planned files in one commit (data files of an earlier build removed in it) and
+    create the tag; return the commit URL."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise PublishError("HF_HUB_OFFLINE is set: the Hub cannot be reached; nothing sent",
+                           hint="unset HF_HUB_OFFLINE (and set HF_TOKEN) to publish")
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError, HTTPError, OfflineModeIsEnabled
 
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        raise PublishError("HF_HUB_OFFLINE is set: the Hub cannot be reached; unset it (and set HF_TOKEN) to publish")
+    if not get_token():
+        raise PublishError("no Hugging Face token: nothing sent",
+                           hint="set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens)")
     api = HfApi()
     try:
         api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True)
-        commit = api.upload_folder(repo_id=plan.repo_id, repo_type="dataset", folder_path=str(plan.folder),
-                                   commit_message=message, delete_patterns=["data/**"])
+        stale = [f for f in api.list_repo_files(plan.repo_id, repo_type="dataset") if f.startswith("data/") and f not in plan.files]
+        operations = [*(CommitOperationDelete(path_in_repo=f) for f in stale),
+                      *(CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(plan.folder / f)) for f in plan.files)]
+        commit = api.create_commit(plan.repo_id, repo_type="dataset", operations=operations, commit_message=message)
         if plan.tag:
             api.create_tag(plan.repo_id, repo_type="dataset", tag=plan.tag, tag_message=message)
-    except OfflineModeIsEnabled as exc:
-        raise PublishError(f"the Hub is in offline mode: {exc}") from None
+    except OfflineModeIsEnabled:
+        raise PublishError("the Hub is in offline mode (HF_HUB_OFFLINE); nothing sent", hint="unset HF_HUB_OFFLINE to publish") from None
     except HfHubHTTPError as exc:
-        raise PublishError(f"the Hub refused the upload: {exc}; check HF_TOKEN has write access to {plan.repo_id}") from None
-    return str(commit.commit_url if hasattr(commit, "commit_url") else commit)
+        raise PublishError(f"the Hub refused: {short(str(exc), 300)}",
+                           hint=f"check that HF_TOKEN has write access to {plan.repo_id}, and that tag {plan.tag} does not exist yet"
+                           if plan.tag else f"check that HF_TOKEN has write access to {plan.repo_id}") from None
+    except (HTTPError, OSError) as exc:
+        raise PublishError(f"the Hub cannot be reached ({short(str(exc) or type(exc).__name__, 200)}); the upload did not complete",
+                           hint="check the network connection (and HF_ENDPOINT if set), then run it again") from None
+    return str(getattr(commit, "commit_url", commit))

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..corpus import Corpus
+from ..ids import check_set_name
 from ..schema import load_schemas
-from .importer import LabelStudioError, build_tasks, label_config
+from . import LabelStudioError
+from .config import label_config
+from .importer import ImportResult, import_tasks
+from .tasks import build_tasks
 
 DEFAULT_PROJECT = "chipwar"
 
@@ -60,7 +64,8 @@ def push(corpus: Corpus, set_name: str | None, title: str = DEFAULT_PROJECT) -> 
         project = _call(ls.projects.create, title=title, label_config=config)
     elif project.label_config != config:
         _call(ls.projects.update, id=project.id, label_config=config)
-    have = {t.data.get("doc_id") for t in _call(lambda: list(ls.tasks.list(project=project.id, fields="all")))}
+    have = {t.data.get("doc_id") for t in _call(lambda: list(ls.tasks.list(project=project.id, fields="all")))
+            if isinstance(t.data, dict) and isinstance(t.data.get("doc_id"), str)}
     new = [t for t in tasks if t["data"]["doc_id"] not in have]
     if new:
         _call(ls.projects.import_tasks, id=project.id, request=new, return_task_ids=True)
@@ -77,11 +82,20 @@ def export(title: str = DEFAULT_PROJECT) -> list[dict[str, Any]]:
         raise LabelStudioError(f"no Label Studio project titled {title!r}; create it with `chipwar labelstudio push`")
     tasks = _call(ls.projects.exports.as_json, project.id)
     emails = {u.id: u.email for u in _call(lambda: list(ls.users.list()))}
-    for task in tasks:  # the export names users by id only; the annotator record should say who
-        for ann in task.get("annotations") or ():
-            if isinstance(ann.get("completed_by"), int):
+    for task in tasks if isinstance(tasks, list) else ():  # the export names users by id only; the annotator record should say who
+        annotations = task.get("annotations") if isinstance(task, dict) else None
+        for ann in annotations if isinstance(annotations, list) else ():
+            if isinstance(ann, dict) and type(ann.get("completed_by")) is int:
                 ann["completed_by"] = {"id": ann["completed_by"], "email": emails.get(ann["completed_by"])}
     return tasks
+
+
+def pull(corpus: Corpus, annotator: str, title: str = DEFAULT_PROJECT, *, user: str | None = None, kind: str = "person",
+         replace: bool = False) -> ImportResult:
+    """Export the project and import it into ``annotations/<annotator>/``; the server's export is trusted no more than a file."""
+    check_set_name(annotator)
+    return import_tasks(corpus, export(title), annotator, source=f"Label Studio project {title!r}", user=user, kind=kind,
+                        replace=replace)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -12,16 +12,12 @@ not of the corpus.
   ``document_labels``): matched by id, then — where ids changed — by start, end and label;
   a matched pair lists each field that differs as ``[old, new]``; the rest are added or removed;
 - **label count deltas** per set and layer (document labels counted as ``field=value``);
-- **schema changes**, each rated by :func:`compare_schema`:
+- **schema changes**, rated by :func:`chipwar.versions.compat.compare_schema`.
 
-  - *major* (breaking: a file valid before may be invalid now, or an old reader may not read
-    the new form): a field, label, definition or schema file removed; a field newly required,
-    or no longer required; a ``type``, ``$ref``, ``const``, ``pattern``, ``format``,
-    ``allOf``/``if`` or other constraint changed or added; a bound tightened;
-    ``additionalProperties`` closed;
-  - *minor* (additive): an optional field, a label, a definition, a type or an alternative
-    added; a bound loosened; a constraint removed;
-  - *patch*: ``description``, ``title``, ``examples`` and ``x-`` keys (definitions, mappings).
+Either side may hold anything: an old revision holds files as they were committed, and the
+working tree whatever is on disk. A file that cannot be compared — not UTF-8, not JSON, not
+an object, nested beyond reason — is a problem in :attr:`DatasetDiff.report` naming the file
+and the side, and the rest is still compared.
 """
 
 from __future__ import annotations
@@ -29,32 +25,35 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from ..align import align
-from ..errors import UsageError
 from ..files import loads_json, sha256_text
 from ..layers import DOCUMENT_LABELS, LAYERS
-from ..report import pointer, short
+from ..report import Problem, Report, cut, short
+from .compat import SchemaChange, compare_schema
 from .git import BlobReader, Repo, blob_id
 
-#: Levels of change, weakest first; a release must bump at least the strongest one present.
-LEVELS = ("patch", "minor", "major")
+#: JSON nested deeper than this is not compared: no dataset file comes near it, and comparing
+#: (and showing) values that deep would exhaust Python's stack.
+MAX_DEPTH = 100
 
 _MISSING: Any = object()
-
-
-class DiffError(UsageError):
-    """A side cannot be read (unknown revision, malformed JSON at a revision)."""
+#: What a file that cannot be compared reads as (its problem is already recorded).
+_UNREADABLE: Any = object()
 
 
 @dataclass
 class Side:
-    """One side of a diff: dataset files as ``{path: git blob id}``, and a reader of their bytes."""
+    """One side of a diff: dataset files as ``{path: git blob id}``, a reader of their bytes, and
+    the files that could not even be listed."""
 
     name: str
     files: dict[str, str]
     read: Callable[[str], bytes]
+    problems: list[Problem] = field(default_factory=list)
+    #: What to do about an unreadable file of this side.
+    hint: str = "fix the file (`chipwar validate` says how), then compare again"
 
 
 def is_dataset_file(path: str) -> bool:
@@ -70,21 +69,32 @@ def is_dataset_file(path: str) -> bool:
     return False
 
 
-def revision_side(repo: Repo, rev: str, blobs: BlobReader) -> Side:
-    """The dataset files of a commit or tag."""
+def revision_side(repo: Repo, rev: str, blobs: BlobReader, name: str | None = None) -> Side:
+    """The dataset files of a commit or tag (shown as ``name``, by default the revision)."""
     files = {p: oid for p, oid in repo.tree(rev).items() if is_dataset_file(p)}
-    return Side(rev, files, lambda path: blobs.read(files[path]))
+    return Side(name or rev, files, lambda path: blobs.read(files[path]),
+                hint=f"the file is in the history as committed at {short(rev)}; compare from another revision, or fix it and commit")
 
 
 def worktree_side(root: Path) -> Side:
     """The dataset files on disk, committed or not."""
-    files = {}
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
     for pattern in ("corpus/*.txt", "corpus/*.json", "annotations/*/*.json", "schema/*.json"):
         for path in root.glob(pattern):
             rel = path.relative_to(root).as_posix()
-            if path.is_file() and is_dataset_file(rel):
+            if not is_dataset_file(rel) or not path.is_file():
+                continue
+            try:
+                rel.encode("utf-8")
                 files[rel] = blob_id(path.read_bytes())
-    return Side("working tree", files, lambda rel: (root / rel).read_bytes())
+            except UnicodeEncodeError:
+                problems.append(Problem("diff_unreadable", f"{short(rel)} in the working tree: its name is not UTF-8; not compared", short(rel),
+                                        hint="rename it (file names in the corpus are ASCII ids)"))
+            except OSError as exc:
+                problems.append(Problem("diff_unreadable", f"{rel} in the working tree: cannot be read ({exc.strerror}); not compared", rel,
+                                        hint="check the file's permissions"))
+    return Side("working tree", files, lambda rel: (root / rel).read_bytes(), problems)
 
 
 def empty_side() -> Side:
@@ -153,19 +163,9 @@ class AnnotationChange:
     fields: dict[str, list[Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class SchemaChange:
-    """One change in ``schema/``, rated major, minor or patch (see the module docstring)."""
-
-    file: str
-    pointer: str
-    level: str
-    message: str
-
-
 @dataclass
 class DatasetDiff:
-    """Everything that differs between two sides."""
+    """Everything that differs between two sides; ``report`` holds the files that could not be compared."""
 
     a: str
     b: str
@@ -174,6 +174,7 @@ class DatasetDiff:
     annotations: list[AnnotationChange] = field(default_factory=list)
     label_deltas: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     schema: list[SchemaChange] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
 
     @property
     def empty(self) -> bool:
@@ -195,16 +196,18 @@ class DatasetDiff:
         return {k: v for k, v in sorted(out.items()) if v}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "counts": self.counts(), **{k: v for k, v in asdict(self).items() if k not in ("a", "b")}}
+        return {"a": self.a, "b": self.b, "counts": self.counts(),
+                **{k: v for k, v in asdict(self).items() if k not in ("a", "b", "report")}}
 
 
-def diff_revisions(repo: Repo, a: str | None, b: str | None) -> DatasetDiff:
+def diff_revisions(repo: Repo, a: str | None, b: str | None, a_name: str | None = None) -> DatasetDiff:
     """Diff two revisions or tags: ``a=None`` is the empty dataset, ``b=None`` the working tree.
 
-    Raises :class:`chipwar.gitrepo.GitError` for an unknown revision, :class:`DiffError` for unreadable files.
+    Raises :class:`chipwar.versions.git.GitError` for an unknown revision; files that cannot be
+    compared are problems in the result's report.
     """
     with repo.blobs() as blobs:
-        side_a = revision_side(repo, a, blobs) if a else empty_side()
+        side_a = revision_side(repo, a, blobs, a_name) if a else empty_side()
         side_b = revision_side(repo, b, blobs) if b else worktree_side(repo.root)
         return diff_sides(side_a, side_b)
 
@@ -212,6 +215,7 @@ def diff_revisions(repo: Repo, a: str | None, b: str | None) -> DatasetDiff:
 def diff_sides(a: Side, b: Side) -> DatasetDiff:
     """Compare two sides document by document, then their schemas."""
     result = DatasetDiff(a.name, b.name)
+    result.report.extend(a.problems + b.problems)
     names = a.files.keys() | b.files.keys()
     sets = sorted({p.split("/")[1] for p in names if p.startswith("annotations/")})
     doc_ids = sorted({p.rsplit("/", 1)[1].rsplit(".", 1)[0] for p in names if not p.startswith("schema/")})
@@ -227,15 +231,87 @@ def diff_sides(a: Side, b: Side) -> DatasetDiff:
             elif path not in a.files:
                 result.schema.append(SchemaChange(path, "", "minor", "schema file added"))
             else:
-                result.schema.extend(compare_schema(path, _json(a, path), _json(b, path)))
+                old, new = _load(a, path, result), _load(b, path, result)
+                if old is not _UNREADABLE and new is not _UNREADABLE:
+                    result.schema.extend(compare_schema(path, old, new))
     return result
 
 
-def _json(side: Side, path: str) -> Any:
+def _unreadable(side: Side, path: str, why: str, result: DatasetDiff, doc_id: str | None = None, found: str | None = None) -> Any:
+    result.report.add(Problem("diff_unreadable", f"{path} in {side.name}: {why}; not compared", path, doc_id=doc_id,
+                              expected="a file of the corpus's format", found=found, hint=side.hint))
+    return _UNREADABLE
+
+
+def _raw(side: Side, path: str, result: DatasetDiff, doc_id: str | None) -> bytes | None:
     try:
-        return loads_json(side.read(path))
+        return side.read(path)
+    except OSError as exc:
+        _unreadable(side, path, f"cannot be read ({exc.strerror})", result, doc_id)
+        return None
+
+
+def _text(side: Side, path: str, result: DatasetDiff, doc_id: str | None) -> str | None:
+    """A file's text, or None (a problem recorded) when it cannot be read or is not UTF-8."""
+    data = _raw(side, path, result, doc_id)
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _unreadable(side, path, f"not UTF-8 text (byte {exc.start:,})", result, doc_id, found=short(data[exc.start:exc.start + 4]))
+        return None
+
+
+def _load(side: Side, path: str, result: DatasetDiff, doc_id: str | None = None) -> Any:
+    """A JSON file's value, or ``_UNREADABLE`` (a problem recorded)."""
+    text = _text(side, path, result, doc_id)
+    if text is None:
+        return _UNREADABLE
+    try:
+        value = loads_json(text)
     except ValueError as exc:
-        raise DiffError(f"{path} in {side.name}: not valid JSON ({exc}); `chipwar validate` there shows why") from None
+        return _unreadable(side, path, f"not valid JSON ({cut(str(exc), 120)})", result, doc_id, found=short(text[:40]))
+    if _deeper_than(value, MAX_DEPTH):
+        return _unreadable(side, path, f"JSON nested deeper than {MAX_DEPTH} levels", result, doc_id)
+    return value
+
+
+def _load_object(side: Side, path: str, result: DatasetDiff, doc_id: str) -> dict[str, Any] | None:
+    """A JSON object file, or None (a problem recorded) when it is anything else."""
+    value = _load(side, path, result, doc_id)
+    if value is _UNREADABLE:
+        return None
+    if not isinstance(value, dict):
+        found = "null" if value is None else type(value).__name__
+        _unreadable(side, path, f"holds {short(value, 40)}, not a JSON object", result, doc_id, found=found)
+        return None
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _key(value: Any) -> Hashable:
+    """A value as a dictionary key: itself when it can be one, else its JSON (ids and labels may be anything)."""
+    return value if value is None or isinstance(value, str | int | float | bool) else short(value, 200)
+
+
+def _shown(value: Any) -> str | None:
+    """An id, label or text as the diff shows it: a string, or None."""
+    return value if value is None or isinstance(value, str) else short(value)
+
+
+def _offset(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _diff_document(a: Side, b: Side, doc_id: str, result: DatasetDiff) -> None:
@@ -247,11 +323,14 @@ def _diff_document(a: Side, b: Side, doc_id: str, result: DatasetDiff) -> None:
         return
     change = DocumentChange(doc_id, "changed")
     if a.files.get(text) != b.files.get(text) and text in a.files and text in b.files:
-        old, new = a.read(text).decode("utf-8"), b.read(text).decode("utf-8")
-        change.old_sha256, change.new_sha256, change.old_length, change.new_length = sha256_text(old), sha256_text(new), len(old), len(new)
-        change.text_edits = [TextEdit(i1, i2, j1, j2, old[i1:i2], new[j1:j2]) for i1, i2, j1, j2 in align(old, new).edits]
+        old, new = _text(a, text, result, doc_id), _text(b, text, result, doc_id)
+        if old is not None and new is not None:
+            change.old_sha256, change.new_sha256, change.old_length, change.new_length = sha256_text(old), sha256_text(new), len(old), len(new)
+            change.text_edits = [TextEdit(i1, i2, j1, j2, old[i1:i2], new[j1:j2]) for i1, i2, j1, j2 in align(old, new).edits]
     if a.files.get(meta) != b.files.get(meta) and meta in a.files and meta in b.files:
-        change.metadata = field_changes(_json(a, meta), _json(b, meta))
+        old_meta, new_meta = _load_object(a, meta, result, doc_id), _load_object(b, meta, result, doc_id)
+        if old_meta is not None and new_meta is not None:
+            change.metadata = field_changes(old_meta, new_meta)
     if change.text_edits or change.metadata:
         result.documents.append(change)
 
@@ -273,27 +352,52 @@ def field_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") ->
 _PARTS = (*LAYERS, "canonical_entities", "document_labels")
 
 
+def _records(side: Side, path: str, data: dict[str, Any], part: str, result: DatasetDiff, doc_id: str) -> list[dict]:
+    """The objects of one layer (or ``canonical_entities``); a non-list, or items that are not objects, is a problem."""
+    value = data.get(part)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else []
+    kept = [item for item in items if isinstance(item, dict)]
+    if len(kept) != len(items) or not isinstance(value, list):
+        _unreadable(side, path, f"{part} is not a list of objects ({short(value, 60)})", result, doc_id)
+    return kept
+
+
+def _labels(side: Side, path: str, data: dict[str, Any], result: DatasetDiff, doc_id: str) -> dict | None:
+    value = data.get("document_labels")
+    if value is None or isinstance(value, dict):
+        return value
+    _unreadable(side, path, f"document_labels is not an object ({short(value, 60)})", result, doc_id)
+    return None
+
+
 def _diff_annotation_file(a: Side, b: Side, set_name: str, doc_id: str, result: DatasetDiff) -> None:
     path = f"annotations/{set_name}/{doc_id}.json"
     if a.files.get(path) == b.files.get(path):
         return
-    old = _json(a, path) if path in a.files else None
-    new = _json(b, path) if path in b.files else None
+    old = _load_object(a, path, result, doc_id) if path in a.files else {}
+    new = _load_object(b, path, result, doc_id) if path in b.files else {}
     if old is None or new is None:
-        result.files.append(FileChange(set_name, doc_id, "added" if old is None else "removed"))
+        return
+    if path not in a.files or path not in b.files:
+        result.files.append(FileChange(set_name, doc_id, "added" if path in b.files else "removed"))
     else:
         top = field_changes({k: v for k, v in old.items() if k not in _PARTS}, {k: v for k, v in new.items() if k not in _PARTS})
         if top:
             result.files.append(FileChange(set_name, doc_id, "changed", top))
-    old, new = old or {}, new or {}
+    before, after = {}, {}
+    for part in (*LAYERS, "canonical_entities"):
+        before[part], after[part] = _records(a, path, old, part, result, doc_id), _records(b, path, new, part, result, doc_id)
     for layer in LAYERS:
-        _diff_spans(set_name, doc_id, layer, old.get(layer) or [], new.get(layer) or [], result)
-    _diff_canonical(set_name, doc_id, old.get("canonical_entities") or [], new.get("canonical_entities") or [], result)
-    _diff_document_labels(set_name, doc_id, old.get("document_labels"), new.get("document_labels"), result)
+        _diff_spans(set_name, doc_id, layer, before[layer], after[layer], result)
+    _diff_canonical(set_name, doc_id, before["canonical_entities"], after["canonical_entities"], result)
+    old_labels, new_labels = _labels(a, path, old, result, doc_id), _labels(b, path, new, result, doc_id)
+    _diff_document_labels(set_name, doc_id, old_labels, new_labels, result)
     deltas = result.label_deltas.setdefault(set_name, {})
-    before = _label_counts(old)
-    for layer, counts in _label_counts(new).items():
-        counts.subtract(before[layer])
+    counts_before = _label_counts(before, old_labels)
+    for layer, counts in _label_counts(after, new_labels).items():
+        counts.subtract(counts_before[layer])
         deltas.setdefault(layer, Counter()).update(counts)
 
 
@@ -301,37 +405,44 @@ def _nonzero(deltas: dict[str, dict[str, dict[str, int]]]) -> dict[str, dict[str
     """Deltas without zeros and empty layers or sets, sorted, as plain dicts."""
     out = {}
     for set_name, layers in sorted(deltas.items()):
-        rows = {layer: {k: v for k, v in sorted(row.items()) if v} for layer, row in layers.items()}
+        rows = {layer: {k: v for k, v in sorted(row.items(), key=lambda kv: str(kv[0])) if v} for layer, row in layers.items()}
         if any(rows.values()):
             out[set_name] = {layer: row for layer, row in rows.items() if row}
     return out
 
 
-def _label_counts(data: dict[str, Any]) -> dict[str, Counter]:
-    counts = {layer: Counter(s.get("label") for s in data.get(layer) or []) for layer in LAYERS}
-    labels = data.get("document_labels") or {}
-    counts["document_labels"] = Counter(f"{name}={labels[name]}" for name in DOCUMENT_LABELS if labels.get(name) is not None)
+def _label_counts(records: dict[str, list[dict]], labels: dict | None) -> dict[str, Counter]:
+    counts = {layer: Counter(_key(s.get("label")) for s in records[layer]) for layer in LAYERS}
+    labels = labels or {}
+    counts["document_labels"] = Counter(f"{name}={_shown(labels[name])}" for name in DOCUMENT_LABELS if labels.get(name) is not None)
     return counts
 
 
 def _diff_spans(set_name: str, doc_id: str, layer: str, old: list[dict], new: list[dict], result: DatasetDiff) -> None:
     def change(kind: str, span: dict, **extra: Any) -> AnnotationChange:
-        return AnnotationChange(set_name, doc_id, layer, kind, span.get("id"), span.get("label"),
-                                span.get("start"), span.get("end"), span.get("text"), **extra)
+        return AnnotationChange(set_name, doc_id, layer, kind, _shown(span.get("id")), _shown(span.get("label")),
+                                _offset(span.get("start")), _offset(span.get("end")), _shown(span.get("text")), **extra)
 
-    by_id = {s.get("id"): s for s in new}
+    def place(span: dict) -> tuple:
+        return _key(span.get("start")), _key(span.get("end")), _key(span.get("label"))
+
+    by_id: dict[Hashable, dict] = {}
+    unmatched_new: list[dict] = []
+    for span in new:
+        if by_id.setdefault(_key(span.get("id")), span) is not span:
+            unmatched_new.append(span)  # a second span with one id: matched by its place, if at all
     pairs, rest = [], []
     for span in old:
-        twin = by_id.pop(span.get("id"), None)
+        twin = by_id.pop(_key(span.get("id")), None)
         if twin is None:
             rest.append(span)
         else:
             pairs.append((span, twin, "id"))
     by_span: dict[tuple, list[dict]] = {}
-    for span in by_id.values():
-        by_span.setdefault((span.get("start"), span.get("end"), span.get("label")), []).append(span)
+    for span in [*by_id.values(), *unmatched_new]:
+        by_span.setdefault(place(span), []).append(span)
     for span in rest:
-        bucket = by_span.get((span.get("start"), span.get("end"), span.get("label")))
+        bucket = by_span.get(place(span))
         if bucket:
             pairs.append((span, bucket.pop(0), "span"))
         else:
@@ -344,17 +455,20 @@ def _diff_spans(set_name: str, doc_id: str, layer: str, old: list[dict], new: li
 
 
 def _diff_canonical(set_name: str, doc_id: str, old: list[dict], new: list[dict], result: DatasetDiff) -> None:
-    before = {e.get("id"): e for e in old}
+    def change(kind: str, entity: dict, **extra: Any) -> AnnotationChange:
+        return AnnotationChange(set_name, doc_id, "canonical_entities", kind, _shown(entity.get("id")), _shown(entity.get("label")),
+                                text=_shown(entity.get("name")), **extra)
+
+    before: dict[Hashable, dict] = {}
+    for entity in old:
+        before.setdefault(_key(entity.get("id")), entity)
     for entity in new:
-        was = before.pop(entity.get("id"), None)
+        was = before.pop(_key(entity.get("id")), None)
         if was is None:
-            result.annotations.append(AnnotationChange(set_name, doc_id, "canonical_entities", "added", entity.get("id"), entity.get("label"),
-                                                       text=entity.get("name")))
+            result.annotations.append(change("added", entity))
         elif was != entity:
-            result.annotations.append(AnnotationChange(set_name, doc_id, "canonical_entities", "changed", entity.get("id"), entity.get("label"),
-                                                       text=entity.get("name"), matched_by="id", fields=field_changes(was, entity)))
-    result.annotations.extend(AnnotationChange(set_name, doc_id, "canonical_entities", "removed", e.get("id"), e.get("label"), text=e.get("name"))
-                              for e in before.values())
+            result.annotations.append(change("changed", entity, matched_by="id", fields=field_changes(was, entity)))
+    result.annotations.extend(change("removed", e) for e in before.values())
 
 
 def _diff_document_labels(set_name: str, doc_id: str, old: dict | None, new: dict | None, result: DatasetDiff) -> None:
@@ -363,112 +477,8 @@ def _diff_document_labels(set_name: str, doc_id: str, old: dict | None, new: dic
     kind = "added" if old is None else "removed" if new is None else "changed"
     shown = new if new is not None else old or {}
     result.annotations.append(AnnotationChange(set_name, doc_id, "document_labels", kind, None, None,
-                                               text=", ".join(f"{name}={shown.get(name)}" for name in DOCUMENT_LABELS),
+                                               text=", ".join(f"{name}={_shown(shown.get(name))}" for name in DOCUMENT_LABELS),
                                                fields=field_changes(old or {}, new or {}) if kind == "changed" else {}))
-
-
-_DOC_KEYWORDS = frozenset({"description", "title", "$comment", "examples", "default", "deprecated"})
-_LOWER_BOUNDS = frozenset({"minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties", "minContains"})
-_UPPER_BOUNDS = frozenset({"maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties", "maxContains"})
-_SUBSCHEMAS = frozenset({"items", "contains", "propertyNames", "additionalProperties", "unevaluatedProperties"})
-
-
-def compare_schema(file: str, old: Any, new: Any) -> list[SchemaChange]:
-    """Every change between two versions of one JSON Schema, rated (see the module docstring)."""
-    out: list[SchemaChange] = []
-    _compare_node(file, [], old, new, out)
-    return out
-
-
-def _compare_node(file: str, path: list, old: Any, new: Any, out: list[SchemaChange]) -> None:
-    def add(level: str, message: str, *at: Any) -> None:
-        out.append(SchemaChange(file, pointer(*path, *at), level, message))
-
-    if not (isinstance(old, dict) and isinstance(new, dict)):
-        if old != new:
-            add("major", f"changed from {short(old)} to {short(new)}")
-        return
-    for key in [*old, *(k for k in new if k not in old)]:
-        o, n = old.get(key, _MISSING), new.get(key, _MISSING)
-        if o == n:
-            continue
-        if key in _DOC_KEYWORDS or key.startswith("x-"):
-            add("patch", f"{key} changed" + (f" from {short(o)} to {short(n)}" if isinstance(o, str) and isinstance(n, str) else ""), key)
-        elif key in ("properties", "$defs") and isinstance(o, dict) and isinstance(n, dict):
-            _compare_members(file, [*path, key], o, n, set(new.get("required", ())), out)
-        elif key == "required":
-            _compare_required(add, set(o if o is not _MISSING else ()), set(n if n is not _MISSING else ()),
-                              old.get("properties", {}), new.get("properties", {}))
-        elif key in ("oneOf", "anyOf", "enum") and isinstance(o, list) and isinstance(n, list):
-            _compare_alternatives(file, [*path, key], o, n, out)
-        elif key == "type":
-            _compare_types(add, o, n)
-        elif key in _SUBSCHEMAS and isinstance(o, dict) and isinstance(n, dict):
-            _compare_node(file, [*path, key], o, n, out)
-        elif key in ("additionalProperties", "unevaluatedProperties"):
-            opened = n is _MISSING or n is True or n == {}
-            add("minor" if opened else "major", f"{key} {'opened' if opened else 'closed'}", key)
-        elif key in _LOWER_BOUNDS | _UPPER_BOUNDS:
-            looser = n is _MISSING or (o is not _MISSING and (n < o if key in _LOWER_BOUNDS else n > o))
-            add("minor" if looser else "major", f"{key} {'loosened' if looser else 'tightened'}: {_show(o)} → {_show(n)}", key)
-        elif n is _MISSING:
-            add("minor", f"{key} removed (was {short(o)})", key)
-        else:
-            add("major", f"{key} {'added' if o is _MISSING else 'changed'}: {_show(o)} → {short(n)}", key)
-
-
-def _show(value: Any) -> str:
-    return "none" if value is _MISSING else short(value)
-
-
-def _compare_members(file: str, path: list, old: dict, new: dict, required: set[str], out: list[SchemaChange]) -> None:
-    kind = "field" if path[-1] == "properties" else "definition"
-    for name in [*old, *(k for k in new if k not in old)]:
-        if name not in new:
-            out.append(SchemaChange(file, pointer(*path, name), "major", f"{kind} {name!r} removed"))
-        elif name not in old:
-            needed = kind == "field" and name in required
-            out.append(SchemaChange(file, pointer(*path, name), "major" if needed else "minor",
-                                    f"{'required' if needed else 'optional' if kind == 'field' else 'new'} {kind} {name!r} added"))
-        else:
-            _compare_node(file, [*path, name], old[name], new[name], out)
-
-
-def _compare_required(add: Callable[..., None], old: set[str], new: set[str], old_props: dict, new_props: dict) -> None:
-    for name in sorted(new - old):
-        if name in old_props:
-            add("major", f"field {name!r} is now required", "required")
-    for name in sorted(old - new):
-        if name in new_props:
-            add("major", f"field {name!r} is no longer required (readers may find it missing)", "required")
-
-
-def _compare_types(add: Callable[..., None], old: Any, new: Any) -> None:
-    if old is _MISSING or new is _MISSING:
-        add("minor" if new is _MISSING else "major", f"type constraint {'removed' if new is _MISSING else 'added'}", "type")
-        return
-    o, n = set([old] if isinstance(old, str) else old), set([new] if isinstance(new, str) else new)
-    if o - n:
-        add("major", f"type {', '.join(sorted(o - n))} no longer allowed", "type")
-    if n - o:
-        add("minor", f"type {', '.join(sorted(n - o))} now allowed", "type")
-
-
-def _compare_alternatives(file: str, path: list, old: list, new: list, out: list[SchemaChange]) -> None:
-    """Label sets (``oneOf`` of ``const``) compare label by label; other alternatives as wholes."""
-    def key(item: Any) -> Any:
-        if isinstance(item, dict) and "const" in item:
-            return ("label", short(item["const"]))
-        return ("value" if path[-1] == "enum" else "alternative", short(item, 200))
-
-    before = {key(x): (i, x) for i, x in enumerate(old)}
-    for i, item in enumerate(new):
-        k = key(item)
-        if k not in before:
-            out.append(SchemaChange(file, pointer(*path, i), "minor", f"{k[0]} {k[1]} added"))
-        else:
-            _compare_node(file, [*path, i], before.pop(k)[1], item, out)
-    out.extend(SchemaChange(file, pointer(*path, i), "major", f"{k[0]} {k[1]} removed") for k, (i, _) in before.items())
 
 
 def render_diff(diff: DatasetDiff, limit: int = 500) -> str:
@@ -511,7 +521,7 @@ def render_diff(diff: DatasetDiff, limit: int = 500) -> str:
     if diff.label_deltas:
         lines.append("Label counts (new − old):")
         rows = [["set", "layer", "label", "Δ"]]
-        rows += [[s, layer, label, f"{delta:+d}"] for s, layers in diff.label_deltas.items()
+        rows += [[s, layer, str(label), f"{delta:+d}"] for s, layers in diff.label_deltas.items()
                  for layer, labels in layers.items() for label, delta in labels.items()]
         lines += ["  " + row for row in _table(rows)]
     if diff.schema:
