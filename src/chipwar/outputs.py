@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
 import secrets
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from .errors import EnvironmentProblem, UsageError
-from .writer import NAME_MAX, fsync_dir, replace_file
+from .writer import NAME_MAX, exclusive_lock, fsync_dir, replace_file
 
 #: Folders of a corpus checkout that an output must never be, contain or sit inside.
 PROTECTED = ("corpus", "annotations", "schema", ".git")
@@ -139,15 +138,8 @@ def check_output_folder(path: Path, what: str) -> Path:
 def locked_folder(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` itself (``flock`` on its descriptor; waits for another
     holder). No lock file is made, and the kernel releases it when the process dies."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise EnvironmentProblem(f"{folder}: cannot be opened ({exc.strerror})", hint="check the folder's permissions") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(folder, folder=True):
         yield
-    finally:
-        os.close(fd)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -67,18 +67,30 @@ def file_mode() -> int:
 
 
 @contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """Hold the exclusive lock of ``root`` (waits for another chipwar writing there)."""
-    root.mkdir(parents=True, exist_ok=True)
+def exclusive_lock(path: Path, *, folder: bool = False) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``: a lock file (made when missing) or, with ``folder``,
+    the folder itself. Waits for another holder; the kernel releases it when the process dies,
+    so a lock never goes stale."""
     try:
-        fd = os.open(_state_dir(root) / LOCK_NAME, os.O_RDWR | os.O_CREAT, file_mode())
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if folder else os.open(path, os.O_RDWR | os.O_CREAT, file_mode())
     except OSError as exc:
-        raise EnvironmentProblem(f"{root}: cannot write here ({exc.strerror})", hint="check the folder's permissions") from None
+        raise EnvironmentProblem(f"{path}: cannot be opened to lock it ({exc.strerror})", hint="check its permissions") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``root`` (waits for another chipwar writing there)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(f"{root}: cannot write here ({exc.strerror})", hint="check the folder's permissions") from None
+    with exclusive_lock(_state_dir(root) / LOCK_NAME):
+        yield
 
 
 def fsync_dir(folder: Path) -> None:

@@ -11,9 +11,7 @@ is a :class:`GitError` (exit 2) with git's own words, never an exception of Pyth
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 
 from ..errors import EnvironmentProblem
 from ..report import short
+from ..writer import exclusive_lock
 
 #: Folders whose content is the dataset: a change in them is a data or schema change.
 DATA_FOLDERS = ("corpus", "annotations", "schema")
@@ -172,16 +171,8 @@ class Repo:
     @contextmanager
     def locked(self, name: str) -> Iterator[None]:
         """Hold the exclusive lock ``<git dir>/name`` (waits for another chipwar holding it; the kernel frees it if the process dies)."""
-        path = Path(self.git("rev-parse", "--absolute-git-dir").strip()) / name
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise GitError(f"{path}: cannot be created ({exc.strerror})", hint="check the permissions of the .git folder") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive_lock(Path(self.git("rev-parse", "--absolute-git-dir").strip()) / name):
             yield
-        finally:
-            os.close(fd)
 
     def annotated_tag(self, tag: str, message: str) -> None:
         self.git("tag", "--annotate", tag, "-m", message)
