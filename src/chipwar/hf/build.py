@@ -39,7 +39,7 @@ from datasets import ClassLabel, Features, List, Value
 from .. import __version__
 from ..corpus import Corpus, CorpusNotFound, find_corpus
 from ..errors import DataError
-from ..layers import LAYER_LABEL_SET
+from ..layers import LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
 from ..outputs import FolderBuild, check_output, check_output_folder
 from ..parallel import chunked, ordered_map
 from ..schema import Schemas, load_schemas
@@ -47,7 +47,8 @@ from ..sentences import SentenceIndex, split_sentences, token_offsets
 from ..writer import replace_file
 from .features import Field, SchemaWalker, struct_of
 
-SPAN_CONFIGS = ("entities", "claims", "bias_markers")
+#: Layers with a config of their own, one row per span (zones travel only inside ``documents``).
+SPAN_CONFIGS = tuple(layer for layer in LAYERS if layer != "zones")
 CONFIGS = ("documents", *SPAN_CONFIGS, "ner")
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
 BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
@@ -101,7 +102,7 @@ def layouts(schemas: Schemas) -> Layouts:
     fields.update({k: walker.field(v, ann) for k, v in ann["properties"].items() if k != "doc_id"})
     spans = {}
     for layer in SPAN_CONFIGS:
-        item = ann["$defs"][{"entities": "Entity", "claims": "Claim", "bias_markers": "BiasMarker"}[layer]]
+        item = ann["$defs"][LAYER_SPAN_DEF[layer]]
         span_fields = {"doc_id": Field(Value("string"), None, None)}
         span_fields.update({k: walker.field(v, ann) for k, v in item["properties"].items()})
         span_fields.update({k: Field(Value(t), None, None) for k, t in
