@@ -8,7 +8,7 @@ import pytest
 
 from chipwar.agree import agree_sets, cohen_kappa, match_overlap
 from chipwar.corpus import Corpus
-from chipwar.validate import validate_corpus
+from chipwar.validation.run import validate_corpus
 
 from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
 

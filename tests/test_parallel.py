@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from chipwar import parallel, validate
+from chipwar import parallel
 from chipwar.corpus import Corpus
 from chipwar.hf import build as hf
 from chipwar.synthetic import write_synthetic_corpus
+from chipwar.validation import run
 
 
 @pytest.fixture
@@ -32,10 +33,10 @@ def test_validation_reports_the_same_in_any_number_of_workers(corpus: Path, work
         data = json.loads(path.read_text("utf-8"))
         data["entities"][0]["start"] += 1
         path.write_text(json.dumps(data), "utf-8")
-    monkeypatch.setattr(validate, "CHUNK_DOCS", 2)
+    monkeypatch.setattr(run, "CHUNK_DOCS", 2)
     monkeypatch.setattr(parallel, "MAX_WORKERS", workers)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
-    report = validate.validate_corpus(Corpus(corpus))
+    report = run.validate_corpus(Corpus(corpus))
     assert [(p.doc_id, p.code) for p in report.problems] == [("syn-000001", "offset_text_mismatch"),
                                                              ("syn-000007", "offset_text_mismatch")]
     assert report.counts["documents"] == 9 and report.counts["annotation_files"] == 9

@@ -14,7 +14,7 @@ import pytest
 from chipwar.align import align
 from chipwar.corpus import Corpus
 from chipwar.files import sha256_text
-from chipwar.validate import validate_corpus
+from chipwar.validation.run import validate_corpus
 
 from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
 

@@ -221,7 +221,7 @@ def _integer_paths(node: Any, schema: dict, where: tuple = (), seen: frozenset =
 
 def test_every_integer_field_of_the_schema_is_checked_for_floats() -> None:
     """JSON Schema's ``integer`` admits 1.0 and 1e30; validate finds those in exactly the fields the schema types integer."""
-    from chipwar.validate import INTEGER_FIELDS
+    from chipwar.validation.schema_problems import INTEGER_FIELDS
 
     for kind, (schema, _) in KINDS.items():
         assert _integer_paths(schema, schema) == set(INTEGER_FIELDS[kind]), kind

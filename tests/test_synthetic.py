@@ -12,7 +12,7 @@ import pytest
 from chipwar.corpus import Corpus
 from chipwar.layers import LAYERS
 from chipwar.synthetic import write_synthetic_corpus
-from chipwar.validate import validate_corpus
+from chipwar.validation.run import validate_corpus
 
 from .conftest import run_chipwar
 

@@ -218,7 +218,7 @@ def test_deep_value_given_by_an_importer_is_one_problem() -> None:
     """check_annotation_data takes Python values from importers: a 100,000-deep list must not recurse."""
     from chipwar.report import Report
     from chipwar.schema import load_schemas
-    from chipwar.validate import check_annotation_data
+    from chipwar.validation.annotations import check_annotation_data
 
     deep: list = []
     for _ in range(100_000):
@@ -279,17 +279,18 @@ def test_canonical_names_differ_warning(gold_copy: Path) -> None:
 
 def test_canonical_records_are_compared_across_worker_chunks(gold_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The two documents in two chunks (and two workers): the conflict is still found, the same as in one."""
-    from chipwar import parallel, validate
+    from chipwar import parallel
     from chipwar.corpus import Corpus
+    from chipwar.validation import run
 
     path, data, record = _entity_record(gold_copy, "gold", OTHER, "world")
     record["label"] = "GPE"
     path.write_text(json.dumps(data), "utf-8")
-    one = validate.validate_corpus(Corpus(gold_copy)).problems
-    monkeypatch.setattr(validate, "CHUNK_DOCS", 1)
+    one = run.validate_corpus(Corpus(gold_copy)).problems
+    monkeypatch.setattr(run, "CHUNK_DOCS", 1)
     monkeypatch.setattr(parallel, "MAX_WORKERS", 2)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
-    assert validate.validate_corpus(Corpus(gold_copy)).problems == one
+    assert run.validate_corpus(Corpus(gold_copy)).problems == one
     assert "canonical_conflict" in [p.code for p in one if p.severity == "error"]
 
 
@@ -405,7 +406,7 @@ def test_fast_and_slow_paths_agree_on_every_broken_variant() -> None:
     from chipwar.files import sha256_text
     from chipwar.report import Report
     from chipwar.schema import load_schemas
-    from chipwar.validate import check_annotation_data
+    from chipwar.validation.annotations import check_annotation_data
 
     schemas = load_schemas(REPO / "schema")
     text = (REPO / "corpus" / f"{DOC}.txt").read_text("utf-8")

@@ -26,7 +26,7 @@ from chipwar.errors import EnvironmentProblem, UsageError
 from chipwar.files import sha256_text
 from chipwar.reanchor import plan_reanchor, write_reanchor
 from chipwar.synthetic import write_synthetic_corpus
-from chipwar.validate import validate_corpus
+from chipwar.validation.run import validate_corpus
 
 from .conftest import REPO, flat, run_chipwar
 

@@ -133,7 +133,7 @@ def _f1(matched: int, na: int, nb: int) -> float | None:
 
 def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None = None) -> Agreement:
     """Compare two annotation sets document by document, over the files that pass the schema."""
-    from .validate import load_sound, readable_files, readable_sets
+    from .validation.sound import load_sound, readable_files, readable_sets
 
     schemas = schemas or load_schemas(corpus.schema_dir)
     usable, set_problems = readable_sets(corpus)

@@ -1,4 +1,4 @@
-"""Every check of a checkout in one pass: the data (:mod:`chipwar.validate`), then the generated files.
+"""Every check of a checkout in one pass: the data (:mod:`chipwar.validation`), then the generated files.
 
 Generated figures (label tables, agreement, counts in the Markdown files) are computed from
 the data, so they are checked only when the data is sound and the whole corpus was asked
@@ -14,7 +14,8 @@ from .corpus import Corpus
 from .generated import check_generated
 from .report import Report
 from .schema import load_schemas
-from .validate import Progress, Scope, Validation, scope_of, validate_scope
+from .validation.run import Progress, Validation, validate_scope
+from .validation.scope import Scope, scope_of
 
 
 def check_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None) -> Validation:

@@ -99,7 +99,7 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> st
 
 def render_documents(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """One row per document, from its metadata; unknown values show as "unknown", never guessed."""
-    from .validate import load_sound, readable_files
+    from .validation.sound import load_sound, readable_files
 
     rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
             "|---|---|---|---|---|---|---|"]
@@ -205,7 +205,8 @@ class Generated:
 
 def update_generated(corpus: Corpus, schemas: Schemas) -> Generated:
     """Finish interrupted writes, validate, then rewrite every stale generated block, all files or none."""
-    from .validate import readable_sets, validate_corpus
+    from .validation.run import validate_corpus
+    from .validation.sound import readable_sets
 
     result = Generated(recovered=finish_interrupted(corpus, [corpus.annotations_dir / s for s in readable_sets(corpus)[0]]))
     report = validate_corpus(corpus)

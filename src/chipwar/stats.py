@@ -44,7 +44,7 @@ class CorpusStats:
 
 def corpus_stats(corpus: Corpus, schemas: Schemas | None = None) -> CorpusStats:
     """Count documents, characters and labels per set and layer, over the files that pass the schema."""
-    from .validate import load_sound, readable_files, readable_sets
+    from .validation.sound import load_sound, readable_files, readable_sets
 
     schemas = schemas or load_schemas(corpus.schema_dir)
     stats = CorpusStats()

@@ -30,7 +30,7 @@ def validate(path: Path | None, fmt: str) -> None:
     """
     from ..checks import check_scope
     from ..corpus import printable
-    from ..validate import scope_of
+    from ..validation.scope import scope_of
 
     corpus = open_corpus(Path.cwd() if path is None else path if path.is_dir() and not path.is_symlink() else path.absolute().parent)
     scope = scope_of(corpus, path)

@@ -259,7 +259,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     ``out`` is checked first (:func:`check_out`); the folder is written beside it and swapped
     in at the end, so a failed or killed build leaves the previous one untouched.
     """
-    from ..validate import validate_corpus
+    from ..validation.run import validate_corpus
     from .card import write_card
 
     check_out(out, corpus.root)

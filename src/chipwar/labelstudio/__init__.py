@@ -1,5 +1,14 @@
-"""Label Studio: the labeling config (:mod:`.config`), tasks with pre-annotations (:mod:`.tasks`), the importer of
-exports (:mod:`.importer`), and server sync (:mod:`.sync`)."""
+"""Label Studio: the labeling config (:mod:`.config`), tasks with pre-annotations (:mod:`.tasks`), the import of
+exports, and server sync (:mod:`.sync`).
+
+The import, one module per job, each importing only those above it:
+
+- :mod:`.export` — reading and shape-checking an untrusted export: its tasks, and the annotation of one user;
+- :mod:`.records` — the repository's records an import may keep (provenance, decisions, canonical entities);
+- :mod:`.regions` — an annotation's result items grouped by region and checked, UTF-16 offsets repaired;
+- :mod:`.spans` — one annotation file from the checked regions: spans, relations, canonical records, document labels;
+- :mod:`.importer` — the import itself: files planned, validated, checked for conflicts and written at once.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from ..ids import check_set_name
 from ..layers import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_BOOL_FIELDS, LAYER_TEXT_FIELDS, LAYERS
 from ..report import Report
 from ..schema import load_schemas
-from ..validate import check_annotation_data
+from ..validation.annotations import check_annotation_data
 from . import LabelStudioError
 from .config import DOCUMENT_NOTE, NOTE, RELATIONS, TEXT_NAME
 
