@@ -141,3 +141,27 @@ def test_an_undecodable_file_name_is_shown_escaped_not_a_crash() -> None:
     from chipwar.render import envelope, render_json
 
     assert "\\\\udcff" in render_json(envelope("validate", 1, report, {"files": [name]}))
+
+
+@pytest.mark.parametrize("args", [("validate", "/nonexistent"), ("build", "--bogus"), ("intake",), ("agree", "only-one"),
+                                  ("labelstudio", "import", "--annotator", "x")], ids=" ".join)
+def test_argument_errors_answer_in_the_envelope_when_json_is_asked(args: tuple[str, ...]) -> None:
+    for fmt in (["--format", "json"], ["--format=json"]):
+        result = run_chipwar(*args, *fmt)
+        data = json.loads(result.stdout)
+        assert result.returncode == 2 and data["exit_code"] == 2 and data["error"]["code"] == "usage_error"
+        assert data["command"] == " ".join(a for a in args if not a.startswith(("-", "/")) and a not in ("only-one", "x"))
+        assert f"chipwar {data['command']} --help" in data["error"]["hint"]
+    plain = run_chipwar(*args)
+    assert plain.returncode == 2 and "Usage:" in plain.stderr and not plain.stdout
+
+
+def test_build_of_a_set_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    for name in ("nosuch", "../corpus"):
+        result = run_chipwar("build", "--set", name, "--out", str(tmp_path / "out"))
+        assert result.returncode == 2 and "set" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_python_dash_m_names_commands_as_the_script_does() -> None:
+    done = run_subprocess("stats", "--format", "json")
+    assert json.loads(done.stdout)["command"] == "stats"

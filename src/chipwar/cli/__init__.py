@@ -22,9 +22,20 @@ from ._util import command_name, output_format
 class ChipwarGroup(click.Group):
     """A click group whose one handler turns every error into a message and an exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[ARGV_KEY] = list(args)  # for the handler: was JSON asked for, even if parsing fails
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if not _wants_json(ctx.meta.get(ARGV_KEY, [])):
+                raise
+            where = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
+            click.echo(render_json(envelope(where or "chipwar", exc.exit_code, error={
+                "code": "usage_error", "message": exc.format_message(), "hint": f"`chipwar {where} --help` shows the options".replace("  ", " ")})))
+            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except ChipwarError as exc:
@@ -38,6 +49,13 @@ class ChipwarGroup(click.Group):
             _fail(ctx, EXIT_INTERNAL, {"code": "internal_error", "message": summary, "hint": f"report it at {ISSUES_URL}", "log": log},
                   f"internal error: {summary}\n    This is a bug in chipwar, not a problem in your data. Please report it at "
                   f"{ISSUES_URL} with the command you ran and the traceback saved in {log}.")
+
+
+ARGV_KEY = "chipwar.argv"
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--format=json" in argv or any(a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False))
 
 
 def _save_traceback() -> str:

@@ -38,7 +38,8 @@ from datasets import ClassLabel, Features, List, Value
 
 from .. import __version__
 from ..corpus import Corpus, CorpusNotFound, find_corpus
-from ..errors import DataError
+from ..errors import DataError, UsageError
+from ..ids import check_set_name
 from ..layers import LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
 from ..outputs import FolderBuild, check_output, check_output_folder
 from ..parallel import chunked, ordered_map
@@ -262,15 +263,16 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     from ..validation.run import validate_corpus
     from .card import write_card
 
+    check_set_name(set_name)
+    if set_name not in corpus.set_names():
+        raise UsageError(f"annotations/{set_name}/: no such annotation set", hint=f"pass --set with one of: "
+                         f"{', '.join(corpus.set_names()) or 'none (annotate first)'}")
     check_out(out, corpus.root)
     report = validate_corpus(corpus)
     if not report.ok:
-        first = report.problems[0]
-        raise BuildError(f"the corpus has {len(report.problems)} validation problem(s), e.g. {first.location()} "
+        first = report.errors[0]
+        raise BuildError(f"the corpus has {len(report.errors)} validation problem(s), e.g. {first.location()} "
                          f"[{first.code}] {first.message}; run `chipwar validate` and fix them first")
-    if set_name not in corpus.set_names():
-        raise BuildError(f"annotations/{set_name}/: no such annotation set (sets: {', '.join(corpus.set_names()) or 'none'}); "
-                         "pass --set with one of them")
     schemas = load_schemas(corpus.schema_dir)
     lay = layouts(schemas)
     features = {"documents": Features(lay.documents.feature), **{k: Features(f.feature) for k, f in lay.spans.items()},
