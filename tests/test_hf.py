@@ -17,7 +17,7 @@ import pytest
 from datasets import ClassLabel, Value, load_dataset
 
 from chipwar.corpus import Corpus
-from chipwar.hf.build import CONFIGS
+from chipwar.hf.configs import CONFIGS
 from chipwar.hf.rehydrate import read_documents
 from chipwar.synthetic import write_synthetic_corpus
 
@@ -178,7 +178,7 @@ def test_card_and_files_carry_version_and_datasheet(synthetic: Path, built: Path
 
 def test_build_refuses_a_missing_set(synthetic: Path, tmp_path: Path) -> None:
     result = run_chipwar("build", "--out", str(tmp_path / "out"), "--corpus", str(synthetic), "--set", "nobody")
-    assert result.returncode == 1 and "annotations/nobody/" in result.stderr and "gold" in result.stderr
+    assert result.returncode == 2 and "annotations/nobody/" in result.stderr and "gold" in result.stderr
     assert not (tmp_path / "out").exists()
 
 

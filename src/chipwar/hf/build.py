@@ -27,168 +27,31 @@ the previous one whole, and its staging folder is removed by the next build.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features, List, Value
+from datasets import Features
 
 from .. import __version__
 from ..corpus import Corpus, CorpusNotFound, find_corpus
 from ..errors import DataError, UsageError
 from ..ids import check_set_name
-from ..layers import LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
 from ..outputs import FolderBuild, check_output, check_output_folder
 from ..parallel import chunked, ordered_map
-from ..schema import Schemas, load_schemas
-from ..sentences import SentenceIndex, split_sentences, token_offsets
+from ..schema import load_schemas
+from ..sentences import SentenceIndex, split_sentences
 from ..writer import replace_file
-from .features import Field, SchemaWalker, struct_of
+from .configs import SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows
 
-#: Layers with a config of their own, one row per span (zones travel only inside ``documents``).
-SPAN_CONFIGS = tuple(layer for layer in LAYERS if layer != "zones")
-CONFIGS = ("documents", *SPAN_CONFIGS, "ner")
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
 BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
 
 
 class BuildError(DataError):
     """The dataset cannot be built from these sources."""
-
-
-@dataclass(frozen=True)
-class Unaligned:
-    """An entity span left out of the ``ner`` config, and why."""
-
-    doc_id: str
-    annotation_id: str
-    text: str | None
-    reason: str
-
-
-@dataclass
-class BuildResult:
-    """What a build wrote: ``replaced`` says whether an earlier build was there; ``recovered``
-    what a killed build had left and this one cleaned up."""
-
-    out: Path
-    rows: dict[str, dict[str, int]] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-    unaligned: list[Unaligned] = field(default_factory=list)
-    with_text: bool = True
-    replaced: bool = False
-    recovered: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Layouts:
-    """Row layout (feature + codecs) of every config, derived from the schema."""
-
-    documents: Field
-    spans: dict[str, Field]
-    ner: Features
-    ner_tags: list[str]
-
-
-def layouts(schemas: Schemas) -> Layouts:
-    """Derive every config's features from ``schema/``."""
-    walker = SchemaWalker(schemas)
-    doc, ann = schemas.document, schemas.annotations
-    fields: dict[str, Field] = {k: walker.field(v, doc) for k, v in doc["properties"].items()}
-    fields["text"] = Field(Value("string"), None, None)
-    fields["annotation_set"] = Field(Value("string"), None, None)
-    fields.update({k: walker.field(v, ann) for k, v in ann["properties"].items() if k != "doc_id"})
-    spans = {}
-    for layer in SPAN_CONFIGS:
-        item = ann["$defs"][LAYER_SPAN_DEF[layer]]
-        span_fields = {"doc_id": Field(Value("string"), None, None)}
-        span_fields.update({k: walker.field(v, ann) for k, v in item["properties"].items()})
-        span_fields.update({k: Field(Value(t), None, None) for k, t in
-                            (("sentence", "string"), ("sentence_start", "int32"), ("sentence_end", "int32"))})
-        spans[layer] = struct_of(span_fields)
-    tags = ["O"] + [f"{p}-{name}" for name in schemas.label_names(LAYER_LABEL_SET["entities"]) for p in ("B", "I")]
-    ner = Features({
-        "id": Value("string"), "doc_id": Value("string"), "sentence_index": Value("int32"),
-        "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
-        "ner_tags": List(ClassLabel(names=tags)),
-    })
-    return Layouts(struct_of(fields), spans, ner, tags)
-
-
-def document_row(meta: dict, text: str | None, set_name: str, annotations: dict | None) -> dict[str, Any]:
-    """One ``documents`` row (before encoding) from a document's files."""
-    row: dict[str, Any] = dict(meta)
-    row["text"] = text
-    row["annotation_set"] = set_name if annotations is not None else None
-    for key, value in (annotations or {}).items():
-        if key != "doc_id":
-            row[key] = value
-    return row
-
-
-def from_document_row(decoded: dict[str, Any], schemas: Schemas) -> tuple[dict, str | None, str | None, dict | None]:
-    """(metadata, text, set name, annotation file) back from a decoded ``documents`` row."""
-    meta = {k: decoded[k] for k in schemas.document["properties"]}
-    set_name = decoded["annotation_set"]
-    annotations = None
-    if set_name is not None:
-        annotations = {k: (decoded["doc_id"] if k == "doc_id" else decoded[k]) for k in schemas.annotations["properties"]}
-    return meta, decoded["text"], set_name, annotations
-
-
-def _span_rows(layer: str, doc_id: str, spans: list[dict], text: str | None, index: SentenceIndex | None) -> Iterator[dict]:
-    for span in spans:
-        row = {"doc_id": doc_id, **span}
-        if text is not None and index is not None and index.sentences:
-            s, e = index.covering(span["start"], span["end"])
-            row.update(sentence=text[s:e], sentence_start=s, sentence_end=e)
-        else:
-            row.update(sentence=None, sentence_start=None, sentence_end=None)
-            row["text"] = None
-        yield row
-
-
-def _ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag_index: dict[str, int],
-              unaligned: list[Unaligned]) -> Iterator[dict]:
-    """BIO-tagged sentences; an entity that cannot be tagged is recorded in ``unaligned``."""
-    placed: list[tuple[int, int, dict]] = []
-    for ent in sorted(entities, key=lambda e: (e["start"], -e["end"])):
-        if placed and ent["start"] < placed[-1][1]:
-            unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], f"overlaps {placed[-1][2]['id']}; BIO cannot nest"))
-            continue
-        placed.append((ent["start"], ent["end"], ent))
-    by_sentence: dict[int, list[dict]] = {}
-    index = SentenceIndex(sentences)
-    number = {sent.start: i for i, sent in enumerate(sentences)}
-    for start, end, ent in placed:
-        s, e = index.covering(start, end)
-        first = number[s]
-        if sentences[first].end != e:
-            unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "crosses a sentence boundary"))
-            continue
-        by_sentence.setdefault(first, []).append(ent)
-    all_starts, all_ends = token_offsets(text)
-    for i, sent in enumerate(sentences):
-        lo, hi = bisect_left(all_starts, sent.start), bisect_left(all_starts, sent.end)
-        token_starts, token_ends = all_starts[lo:hi], all_ends[lo:hi]
-        tags = [0] * (hi - lo)
-        ents = by_sentence.get(i, ())
-        starts = dict(zip(token_starts, range(hi - lo), strict=False)) if ents else {}
-        ends = dict(zip(token_ends, range(hi - lo), strict=False)) if ents else {}
-        for ent in ents:
-            a, b = starts.get(ent["start"]), ends.get(ent["end"])
-            if a is None or b is None:
-                unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "does not start and end on token boundaries"))
-                continue
-            tags[a] = tag_index["B-" + ent["label"]]
-            for k in range(a + 1, b + 1):
-                tags[k] = tag_index["I-" + ent["label"]]
-        yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i,
-               "tokens": list(map(text.__getitem__, map(slice, token_starts, token_ends))),
-               "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags}
 
 
 def _with_version(schema: pa.Schema, version: str) -> pa.Schema:
@@ -332,10 +195,10 @@ def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, st
         for layer in SPAN_CONFIGS:
             spans = (annotations or {}).get(layer, [])
             enc = lay.spans[layer].encode
-            rows.setdefault((layer, split), []).extend(enc(r) for r in _span_rows(layer, doc_id, spans, kept_text, index))
+            rows.setdefault((layer, split), []).extend(enc(r) for r in span_rows(layer, doc_id, spans, kept_text, index))
         if job.with_text:
             rows.setdefault(("ner", split), []).extend(
-                _ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []), job.tag_index, unaligned))
+                ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []), job.tag_index, unaligned))
     tables = {key: pa.Table.from_pylist(batch, schema=job.arrow[key[0]]) for key, batch in rows.items() if batch}
     return tables, unaligned, len(doc_ids)
 

@@ -18,7 +18,7 @@ from ..schema import Schemas
 from ..writer import replace_file
 
 if TYPE_CHECKING:
-    from .build import BuildResult, Layouts
+    from .configs import BuildResult, Layouts
 
 ROW_MEANING = {
     "documents": "a document: metadata, text, and every annotation layer nested (lossless)",

@@ -30,8 +30,9 @@ from ..report import short
 from ..schema import load_schemas
 from ..textform import TextFormError, normalise
 from ..writer import write_files
-from .build import BATCH_DOCS, CARRIED, SPAN_CONFIGS, BuildResult, build_dataset, check_out, from_document_row, layouts
+from .build import BATCH_DOCS, CARRIED, build_dataset, check_out
 from .card import card_version
+from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts
 
 #: A copy larger than this many bytes per code point of the longest text cannot be one of the
 #: texts (UTF-8 takes at most 4, CRLF and decomposed forms a few more): it is skipped unread.
