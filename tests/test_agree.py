@@ -100,4 +100,70 @@ def test_set_folder_symlinked_out_of_the_repository_is_not_read(corpus_copy: Pat
     result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
     out = flat(result.stdout)
     assert result.returncode == 1 and out["documents"] == []
-    assert [(p["code"], p["file"]) for p in out["problems"]] == [("symlink_outside", "annotations/ann-a")]
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("symlink_outside", "annotations/ann-a"),
+                                                                ("nothing_compared", "annotations/ann-a")]
+
+
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+#: name: (break the first entity of a copied file, code validate reports for it)
+REJECTED: dict[str, tuple[object, str]] = {
+    "end_past_text": (lambda d: d["entities"][0].update(end=99999), "offset_out_of_range"),
+    "text_not_the_slice": (lambda d: d["entities"][0].update(text="Huawei?"), "offset_text_mismatch"),
+    "end_before_start": (lambda d: d["entities"][0].update(end=d["entities"][0]["start"]), "offset_order"),
+    "stale": (lambda d: d.update(text_sha256="0" * 64), "stale_annotations"),
+    "dangling_reference": (lambda d: d["entities"][0].update(canonical_id="nobody"), "dangling_reference"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED))
+def test_a_file_validate_rejects_is_left_out_of_agree_and_stats(case: str, corpus_copy: Path) -> None:
+    """The reported bug: stats and agree counted a span whose end is past the text, and exited 0."""
+    import json
+
+    breaker, code = REJECTED[case]
+    data = json.loads((corpus_copy / "annotations" / "ann-a" / f"{DOC}.json").read_text("utf-8"))
+    breaker(data)
+    write_set(corpus_copy, "one", data)
+    rel = f"annotations/one/{DOC}.json"
+    assert code in {p.code for p in validate_corpus(Corpus(corpus_copy)).errors}
+    before = _snapshot(corpus_copy)
+    agree = run_chipwar("agree", "one", "gold", "--corpus", str(corpus_copy), "--format", "json")
+    out = flat(agree.stdout)
+    assert agree.returncode == 1 and out["documents"] == [] and out["skipped"] == [DOC]
+    assert [p["code"] for p in out["problems"]] == ["file_skipped", "nothing_compared"]
+    assert out["problems"][0]["file"] == rel and f"[{code}]" in out["problems"][0]["message"]
+    assert all(la["count_a"] == 0 for la in out["layers"])
+    text = run_chipwar("agree", "one", "gold", "--corpus", str(corpus_copy))
+    assert text.returncode == 1 and f"{rel} [file_skipped]" in text.stdout and "nothing was compared" in text.stdout
+    stats = run_chipwar("stats", "--corpus", str(corpus_copy), "--format", "json")
+    out = flat(stats.stdout)
+    assert stats.returncode == 1 and out["skipped"] == [rel] and out["sets"]["one"]["files"] == 0
+    assert sum(sum(c.values()) for c in out["sets"]["one"]["layers"].values()) == 0
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("file_skipped", rel)] and f"[{code}]" in out["problems"][0]["message"]
+    assert _snapshot(corpus_copy) == before
+
+
+def test_agree_with_an_empty_set_says_nothing_was_compared(corpus_copy: Path) -> None:
+    (corpus_copy / "annotations" / "empty").mkdir()
+    before = _snapshot(corpus_copy)
+    result = run_chipwar("agree", "empty", "gold", "--corpus", str(corpus_copy), "--format", "json")
+    out = flat(result.stdout)
+    assert result.returncode == 1 and out["documents"] == []
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("nothing_compared", "annotations/empty")]
+    assert "holds no annotation file" in out["problems"][0]["message"] and "--annotator empty" in out["problems"][0]["hint"]
+    text = run_chipwar("agree", "empty", "gold", "--corpus", str(corpus_copy))
+    assert text.returncode == 1 and "nothing was compared: annotations/empty holds no annotation file" in text.stdout
+    assert _snapshot(corpus_copy) == before
+
+
+def test_agree_over_sets_that_share_no_document_says_nothing_was_compared(corpus_copy: Path) -> None:
+    (corpus_copy / "annotations" / "ann-a" / f"{DOC}.json").unlink()
+    (corpus_copy / "annotations" / "ann-b" / "tfi-2021-chip-crisis.json").unlink()
+    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    out = flat(result.stdout)
+    assert result.returncode == 1 and out["documents"] == [] and out["only_in_a"] == ["tfi-2021-chip-crisis"]
+    assert [(p["code"], p["found"]) for p in out["problems"]] == [("nothing_compared", "1 only in ann-a, 1 only in ann-b")]
+    assert "no document is annotated in both ann-a and ann-b" in out["problems"][0]["message"]

@@ -238,9 +238,11 @@ def test_stats_names_every_file_it_left_out(small: Path, tmp_path: Path) -> None
     result = run_chipwar("stats", "--corpus", str(root), "--format", "json")
     out = flat(result.stdout)
     assert result.returncode == 1
-    assert out["skipped"] == [GOLD, META] and out["documents"] == 0 and out["sets"]["gold"]["files"] == 0
+    assert out["skipped"] == [OTHER_SET, GOLD, META] and out["documents"] == 0 and out["sets"]["gold"]["files"] == 0
     assert {p["code"] for p in out["problems"]} == {"file_skipped"}
-    assert "integer" in next(p["message"] for p in out["problems"] if p["file"] == META)
+    why = {p["file"]: p["message"] for p in out["problems"]}
+    assert "integer" in why[META] and "wrong_type" in why[GOLD]  # a file's own problem comes first
+    assert f"its document {META} does not pass" in why[OTHER_SET] and "integer" in why[OTHER_SET]
     text = run_chipwar("stats", "--corpus", str(root))
     assert text.returncode == 1 and GOLD in text.stdout and "chipwar validate" in text.stderr
 

@@ -366,6 +366,76 @@ def test_publish_refuses_bad_arguments(built: Path, args: list[str], says: str) 
     assert result.returncode == 2 and says in result.stderr
 
 
+def _no_upload(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record any call that would reach the Hub (there must be none)."""
+    from huggingface_hub import HfApi
+
+    calls: list[str] = []
+    for name in ("create_repo", "list_repo_files", "create_commit", "create_tag"):
+        monkeypatch.setattr(HfApi, name, lambda self, *a, _name=name, **kw: calls.append(_name))
+    return calls
+
+
+def test_publish_refuses_a_tag_that_is_not_the_builds_version(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reported bug: --tag v9.9.9 was accepted for a build of dataset version 1.0.0."""
+    version = json.loads((built / ".chipwar-build.json").read_text("utf-8"))["dataset_version"]
+    assert version != "9.9.9"
+    calls, before = _no_upload(monkeypatch), _tree(built)
+    for extra in (["--dry-run"], []):
+        result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built), "--tag", "v9.9.9", *extra,
+                             env={"HF_TOKEN": "hf_x", "HF_HUB_OFFLINE": "0"})
+        assert result.returncode == 2 and "would" not in result.stdout
+        assert f"--tag 'v9.9.9': the build in {built} is dataset version '{version}', so its tag is v{version}" in result.stderr
+        assert f"hint: use --tag v{version}" in result.stderr
+    assert calls == [] and _tree(built) == before
+    right = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built), "--tag", f"v{version}", "--dry-run")
+    assert right.returncode == 0 and f"be tagged v{version}" in right.stdout
+
+
+def test_publish_refuses_texts_that_may_not_be_redistributed(repo_builds: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository's texts are not redistributable: their build is refused without --include-texts, dry run too."""
+    full, bare = repo_builds
+    calls, before = _no_upload(monkeypatch), _tree(full, bare)
+    for extra in (["--dry-run"], [], ["--dry-run", "--format", "json"]):
+        result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(full), *extra,
+                             env={"HF_TOKEN": "hf_x", "HF_HUB_OFFLINE": "0"})
+        assert result.returncode == 2
+        said = flat(result.stdout)["error"]["message"] + flat(result.stdout)["error"]["hint"] if "json" in extra else result.stderr
+        assert "texts of 2 document(s) whose rights do not allow redistribution" in said
+        assert "reg-2023-qiming, tfi-2021-chip-crisis" in said and "nothing sent" in said
+        assert "chipwar build --no-text" in said and "--include-texts" in said
+    assert calls == []
+    bare_plan = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(bare), "--dry-run")
+    assert bare_plan.returncode == 0, bare_plan.stderr
+    chosen = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(full), "--dry-run", "--include-texts")
+    assert chosen.returncode == 0 and "would go to datasets/me/chipwar" in chosen.stdout
+    assert _tree(full, bare) == before
+
+
+def test_publish_refuses_a_build_whose_documents_cannot_be_read(built: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "chipwar"
+    shutil.copytree(built, folder)
+    documents = next(f for f in json.loads((folder / ".chipwar-build.json").read_text("utf-8"))["files"]
+                     if f.startswith("data/documents/"))
+    (folder / documents).write_bytes(b"not parquet")
+    before = _tree(folder)
+    result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), "--dry-run")
+    assert result.returncode == 2 and f"{documents} cannot be read" in result.stderr and "chipwar build --out" in result.stderr
+    assert "Traceback" not in result.stderr and _tree(folder) == before
+
+
+def test_publish_of_a_folder_that_is_not_a_build_suggests_a_folder_build_accepts(tmp_path: Path) -> None:
+    """The reported bug: `publish --folder /etc` hinted `chipwar build --out /etc`, which build then refuses."""
+    folder = _user_folder(tmp_path)
+    before = _tree(folder)
+    result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), "--dry-run")
+    assert result.returncode == 2 and "not a chipwar build" in result.stderr
+    assert "hint: run `chipwar build --out dist/chipwar` and publish that folder" in result.stderr
+    assert f"--out {folder}" not in result.stderr
+    refused = run_chipwar("build", "--out", str(folder), "--corpus", str(REPO))
+    assert refused.returncode == 2 and _tree(folder) == before  # what the old hint said to do
+
+
 def test_publish_without_token_or_network_is_a_clear_error(built: Path, tmp_path: Path) -> None:
     """Real processes: huggingface_hub reads HF_HOME and HF_ENDPOINT when it is imported."""
     bare_env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}

@@ -7,7 +7,8 @@ import pytest
 
 from chipwar.checks import check_all
 from chipwar.corpus import Corpus
-from chipwar.intake import IntakeError, IntakeRequest, intake_document, split_for
+from chipwar.intake import IntakeError, IntakeRequest, intake_document
+from chipwar.splits import split_for
 from chipwar.textform import TextFormError
 
 from .conftest import flat, run_chipwar
@@ -163,3 +164,39 @@ def test_repository_documents_record_their_intake(repo: Path) -> None:
     assert tfi["title"]["source"] == "url_slug" and "slug" in tfi["notes"]["title"]
     reg_text = corpus.read_text("reg-2023-qiming")
     assert reg_text.splitlines()[2] == corpus.read_metadata("reg-2023-qiming")["title"]["text"]
+
+
+def test_the_next_steps_it_prints_lead_to_a_clean_validate(corpus_copy: Path, tmp_path: Path) -> None:
+    """The reported bug: "Next: `chipwar validate`" right after intake failed with generated_stale."""
+    received = tmp_path / "in.txt"
+    received.write_text("A new article about chips.\n", "utf-8")
+    added = _intake(corpus_copy, received, "new-doc", "--note", "publisher=Not in the received file")
+    assert added.returncode == 0, added.stderr
+    assert "Next: `chipwar generate`" in added.stdout and added.stdout.index("generate") < added.stdout.index("validate")
+    assert run_chipwar("generate", "--corpus", str(corpus_copy)).returncode == 0
+    validated = run_chipwar("validate", str(corpus_copy))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+@pytest.mark.parametrize("note", ["nosuchfield=foo", "Authors=none given", "notes=about the notes", "intake.x=y"])
+def test_a_note_on_something_that_is_not_a_metadata_field_is_refused(corpus_copy: Path, tmp_path: Path, note: str) -> None:
+    received = tmp_path / "in.txt"
+    received.write_text("A new article about chips.\n", "utf-8")
+    before = _tree(corpus_copy)
+    for fmt in ("text", "json"):
+        result = _intake(corpus_copy, received, "new-doc", "--note", "authors=No byline", "--note", note, "--format", fmt)
+        assert result.returncode == 2
+        error = flat(result.stdout)["error"] if fmt == "json" else {"message": result.stderr, "hint": result.stderr}
+        key = note.partition("=")[0]
+        assert f"--note {key!r}=…: not a metadata field" in error["message"] and "nothing written" in error["message"]
+        assert "authors, language, genre, rights" in error["hint"] and "notes," not in error["hint"]
+    assert _tree(corpus_copy) == before
+
+
+def test_notes_on_metadata_fields_are_kept(corpus_copy: Path, tmp_path: Path) -> None:
+    received = tmp_path / "in.txt"
+    received.write_text("A new article about chips.\n", "utf-8")
+    result = _intake(corpus_copy, received, "new-doc", "--note", "authors=No byline", "--note", "published=Not given",
+                     "--format", "json")
+    assert result.returncode == 0, result.stdout
+    assert flat(result.stdout)["metadata"]["notes"] == {"authors": "No byline", "published": "Not given"}

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
@@ -20,7 +21,7 @@ from chipwar.labelstudio.tasks import build_tasks, span_digest
 from chipwar.offsets import cp_to_utf16
 from chipwar.schema import load_schemas
 
-from .conftest import REPO, flat, run_chipwar
+from .conftest import REPO, flat, git, run_chipwar
 from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document, export_from_predictions, region_items, task_of
 
 GOLD_DOCS = ("reg-2023-qiming", "tfi-2021-chip-crisis")
@@ -136,13 +137,13 @@ def _attribute_of_another_layer(export: list) -> None:
     task_of(export, "reg-2023-qiming")["annotations"][0]["result"].append(export_item)
 
 
-#: case -> (breaker, problem code, doc id, region id, pointer prefix into the export; None: a problem of the file to be written)
+#: case -> (breaker, problem code, doc id, region id, pointer prefix into the export)
 BAD_EXPORTS = {
     "attribute_of_another_layer": (_attribute_of_another_layer, "attribute_wrong_layer", "reg-2023-qiming", "reg-2023-qiming:e6",
                                    "/0/annotations/0/result/"),
     "wrong_span_text": (_wrong_text, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
     "shifted_offsets": (_ambiguous_offsets, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
-    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "reg-2023-qiming:e6", None),
+    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
     "dangling_relation": (_dangling_relation, "dangling_relation", "reg-2023-qiming", "reg-2023-qiming:b3", "/0/annotations/0/result/"),
     "changed_task_text": (_changed_text, "task_text_changed", "tfi-2021-chip-crisis", None, "/1/data/text"),
 }
@@ -160,10 +161,7 @@ def test_bad_export_is_refused_and_nothing_written(case: str, corpus_copy: Path)
     hits = [p for p in out["problems"] if p["code"] == code]
     assert hits, out["problems"]
     assert hits[0]["doc_id"] == doc_id
-    if where is None:
-        assert hits[0]["file"] == f"annotations/alice/{doc_id}.json"
-    else:
-        assert hits[0]["file"] == str(corpus_copy / "export.json") and hits[0]["pointer"].startswith(where)
+    assert hits[0]["file"] == str(corpus_copy / "export.json") and hits[0]["pointer"].startswith(where)
     if annotation_id:
         assert hits[0]["annotation_id"] == annotation_id
     human = run_chipwar("labelstudio", "import", str(corpus_copy / "export.json"), "--annotator", "alice",
@@ -396,3 +394,170 @@ def test_import_never_writes_through_a_link(link: str, corpus_copy: Path, tmp_pa
     rc, out, text = _import(corpus_copy, export_from_predictions(corpus_copy), "--annotator", "bob", "--replace")
     assert rc == 1 and "target_is_a_link" in {p["code"] for p in out["problems"]}, text
     assert _tree(corpus_copy / "corpus") == before and list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", ["VERSION", "README.md", "readme.md", "CHANGELOG.md", "DATASHEET.md", "LICENSE", "pyproject.toml",
+                                 "src/chipwar/__init__.py", "scripts/new.py", "tests/new.json", ".ci/new.yml"])
+def test_out_never_replaces_the_checkouts_own_files(out: str, corpus_copy: Path) -> None:
+    """Without git too: the top-level files and the code folders are the checkout's own, existing or not."""
+    (corpus_copy / "src" / "chipwar").mkdir(parents=True)
+    for name in ("VERSION", "LICENSE", "pyproject.toml", "src/chipwar/__init__.py"):
+        (corpus_copy / name).write_text("the checkout's own\n", "utf-8")
+    before = _tree(corpus_copy)
+    for command in (("config",), ("tasks", "--set", "gold")):
+        done = run_chipwar("labelstudio", *command, "--out", out, "--corpus", str(corpus_copy), cwd=corpus_copy)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"--out {out}: refused, it would overwrite {out}, one of the checkout's own files" in done.stderr
+        assert "dist/" in done.stderr and _tree(corpus_copy) == before
+
+
+def test_out_never_replaces_a_file_git_tracks_but_replaces_an_earlier_output(git_corpus: Path) -> None:
+    (git_corpus / "notes.txt").write_text("tracked\n", "utf-8")
+    git(git_corpus, "add", "notes.txt")
+    git(git_corpus, "commit", "--quiet", "-m", "notes")
+    before = _tree(git_corpus)
+    done = run_chipwar("labelstudio", "tasks", "--out", "notes.txt", "--corpus", str(git_corpus), cwd=git_corpus)
+    assert done.returncode == 2 and "refused, it would overwrite notes.txt, a file git tracks in this checkout" in done.stderr
+    assert _tree(git_corpus) == before
+    for _ in range(2):  # an output git does not track, made by an earlier run, is replaced
+        done = run_chipwar("labelstudio", "tasks", "--out", "tasks.json", "--corpus", str(git_corpus), cwd=git_corpus)
+        assert done.returncode == 0, done.stderr
+    assert json.loads((git_corpus / "tasks.json").read_text("utf-8"))[0]["data"]["doc_id"]
+    assert git(git_corpus, "status", "--porcelain") == "?? tasks.json\n"
+
+
+def test_out_that_is_a_folder_asks_for_a_file(corpus_copy: Path, tmp_path: Path) -> None:
+    """A folder outside the checkout (even one holding it) is named as a folder, not as the corpus it contains."""
+    for folder in (tmp_path, corpus_copy.parent):
+        before = sorted(folder.iterdir())
+        done = run_chipwar("labelstudio", "config", "--out", str(folder), "--corpus", str(corpus_copy))
+        assert done.returncode == 2 and f"--out {folder}: refused, it is a folder; a file path is needed" in done.stderr
+        assert "corpus" not in done.stderr.split("hint:")[0].replace(str(folder), "") and sorted(folder.iterdir()) == before
+    (tmp_path / "a-file").write_text("kept\n", "utf-8")
+    done = run_chipwar("labelstudio", "config", "--out", str(tmp_path / "a-file" / "config.xml"), "--corpus", str(corpus_copy))
+    assert done.returncode == 2 and f"refused, {tmp_path / 'a-file'} is a file, not a folder" in done.stderr
+    assert (tmp_path / "a-file").read_text("utf-8") == "kept\n"
+
+
+@pytest.mark.parametrize("env, says, hint", [
+    ({"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "secret-token-4711"}, "Label Studio at http://127.0.0.1:9: cannot be reached",
+     "is the server running? Start the local one with `python3 scripts/labelstudio_server.py start`; check that LABEL_STUDIO_URL"),
+    ({"LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""}, "set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY",
+     "python3 scripts/labelstudio_server.py run -- chipwar labelstudio"),
+], ids=["no_server", "no_environment"])
+def test_server_errors_say_what_to_do(env: dict, says: str, hint: str, corpus_copy: Path) -> None:
+    before = _snapshot(corpus_copy)
+    for command in (("push",), ("pull", "--annotator", "alice")):
+        done = run_chipwar("labelstudio", *command, "--corpus", str(corpus_copy), "--format", "json", env=env)
+        error = flat(done.stdout)["error"]
+        assert done.returncode == 2 and error["code"] == "environment_error", done.stdout
+        assert error["message"].startswith(says) and hint in error["hint"] and "secret-token" not in done.stdout + done.stderr
+    assert _snapshot(corpus_copy) == before
+
+
+# --------------------------------------------------------------------------- problems of the file an import would write
+
+
+def _schema_problem(corpus_copy: Path, change: str) -> tuple[dict, int]:
+    """Import an export whose region passes the export checks but makes a file the schema refuses."""
+    export = export_from_predictions(corpus_copy)
+    items = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")
+    item = next(i for i in items if i["from_name"] == change)
+    item["value"]["labels" if change == "entities" else "choices"] = ["NOPE"]
+    before = _snapshot(corpus_copy)
+    rc, out, text = _import(corpus_copy, export, "--annotator", "bob")
+    assert rc == 1 and out["written"] == [] and _snapshot(corpus_copy) == before, text
+    problem = next(p for p in out["problems"] if p["code"] == "unknown_label")  # the label's attributes may be refused too
+    return problem, task_of(export, "reg-2023-qiming")["annotations"][0]["result"].index(item)
+
+
+@pytest.mark.parametrize("change, field, value_key", [("entities", "label", "labels"), ("org_type", "org_type", "choices")])
+def test_a_problem_of_the_file_to_write_points_into_the_export(change: str, field: str, value_key: str, corpus_copy: Path) -> None:
+    problem, index = _schema_problem(corpus_copy, change)
+    assert problem["file"] == str(corpus_copy / "export.json") and problem["doc_id"] == "reg-2023-qiming"
+    assert problem["pointer"] == f"/0/annotations/0/result/{index}/value/{value_key}"
+    assert problem["annotation_id"] == "reg-2023-qiming:e6" and problem["found"] == "'NOPE'"
+    assert re.search(rf"\(at annotations/bob/reg-2023-qiming\.json#/entities/\d+/{field} in the file this import would write\)$",
+                     problem["message"])
+    assert problem["hint"].startswith(f"in Label Studio, fix the {field} of region reg-2023-qiming:e6 in the task of document "
+                                      "reg-2023-qiming") and "schema/" not in problem["hint"]
+    assert not (corpus_copy / "annotations" / "bob").exists()
+
+
+# --------------------------------------------------------------------------- files changed while an import runs
+
+
+def _between(monkeypatch: pytest.MonkeyPatch, change: Callable[[object], None]) -> None:
+    """Make ``change`` happen after the import planned and before it writes (another run, at the right moment)."""
+    from chipwar.labelstudio import importer
+
+    real = importer.plan_import
+
+    def planned_then_changed(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)
+        change(result)
+        return result
+
+    monkeypatch.setattr(importer, "plan_import", planned_then_changed)
+
+
+def _write_as_planned(name: str, other: bytes | None = None) -> Callable[[object], None]:
+    """Another run writes the planned file of ``name`` (exactly what this import makes, or ``other``)."""
+    from chipwar.labelstudio.importer import rendered
+
+    def change(result: object) -> None:
+        path, data = next((p, d) for p, d in rendered(result).items() if p.name == name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if other is None else other)
+
+    return change
+
+
+def test_a_file_another_run_made_identical_meanwhile_is_unchanged(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _between(monkeypatch, _write_as_planned("reg-2023-qiming.json"))
+    rc, out, text = _import(corpus_copy, export_from_predictions(corpus_copy), "--annotator", "bob")
+    assert rc == 0 and out["conflicts"] == [], text
+    assert out["unchanged"] == ["annotations/bob/reg-2023-qiming.json"] and out["written"] == ["annotations/bob/tfi-2021-chip-crisis.json"]
+
+
+def test_a_file_another_run_made_different_meanwhile_is_a_conflict(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _between(monkeypatch, _write_as_planned("reg-2023-qiming.json", b'{"made": "by another run"}\n'))
+    rc, out, text = _import(corpus_copy, export_from_predictions(corpus_copy), "--annotator", "bob")
+    assert rc == 1 and out["written"] == [] and out["conflicts"] == ["annotations/bob/reg-2023-qiming.json"], text
+    assert "conflict: annotations/bob/reg-2023-qiming.json exists and differs" in run_chipwar(
+        "labelstudio", "import", str(corpus_copy / "export.json"), "--annotator", "bob", "--corpus", str(corpus_copy)).stderr
+    assert sorted(p.name for p in (corpus_copy / "annotations" / "bob").iterdir()) == ["reg-2023-qiming.json"]
+    assert (corpus_copy / "annotations/bob/reg-2023-qiming.json").read_bytes() == b'{"made": "by another run"}\n'
+
+
+def test_conflicts_are_counted_on_the_files_as_they_are_when_writing(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both gold files differ from the import when it plans; one of them meanwhile comes to hold exactly the import's content."""
+    _between(monkeypatch, _write_as_planned("reg-2023-qiming.json"))
+    rc, out, text = _import(corpus_copy, export_from_predictions(corpus_copy), "--annotator", "gold")
+    assert rc == 1 and out["written"] == [], text
+    assert out["conflicts"] == ["annotations/gold/tfi-2021-chip-crisis.json"]
+    assert out["unchanged"] == ["annotations/gold/reg-2023-qiming.json"]
+
+
+def _append(rel: str) -> Callable[[object], None]:
+    def change(result: object) -> None:
+        path = next(iter(result.read)).parents[1] / rel  # the checkout, from a file the import read
+        path.write_bytes(path.read_bytes() + b"\n")
+    return change
+
+
+@pytest.mark.parametrize("rel, replace", [("annotations/gold/reg-2023-qiming.json", True), ("corpus/reg-2023-qiming.txt", False)],
+                         ids=["replaced_file_changed", "document_text_changed"])
+def test_a_file_changed_meanwhile_stops_the_import(rel: str, replace: bool, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under --replace, a file is replaced only as it was read; and the spans were checked against the text as it was."""
+    export = export_from_predictions(corpus_copy)
+    next(i for i in region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:b3") if i["from_name"] == "intensity")[
+        "value"]["choices"] = ["high"]
+    _between(monkeypatch, _append(rel))
+    rc, out, text = _import(corpus_copy, export, "--annotator", "gold", *(["--replace"] if replace else []))
+    after = _snapshot(corpus_copy)
+    assert rc == 2 and out["error"]["code"] == "changed_meanwhile", text
+    assert out["error"]["message"].startswith(f"{rel} (was changed): changed while this command ran")
+    assert "nothing written; run it again" in out["error"]["message"]
+    monkeypatch.undo()
+    assert _snapshot(corpus_copy) == after and b'"intensity": "high"' not in (corpus_copy / "annotations/gold/reg-2023-qiming.json").read_bytes()

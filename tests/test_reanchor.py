@@ -15,6 +15,7 @@ from chipwar.align import align
 from chipwar.corpus import Corpus
 from chipwar.files import sha256_text
 from chipwar.validation.run import validate_corpus
+from chipwar.writer import LOCK_NAME
 
 from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
 
@@ -184,8 +185,27 @@ def test_deleted_span_is_reported_and_nothing_is_written(root: Path) -> None:
     assert result["written"] == [] and _snapshot(root) == before
     text = run_chipwar("reanchor", DOC, str(root.parent / "corrected.txt"), "--reason", "x", "--corpus", str(root))
     assert text.returncode == 1
-    assert f"UNPLACED {SET} entities {DOC}:e1 ORG" in text.stdout and "nothing written" in text.stderr
+    assert f"annotations/{SET}/{DOC}.json#/entities/0 [span_unplaced]" in text.stdout and "nothing written" in text.stderr
     assert _snapshot(root) == before
+
+
+def test_each_unplaced_span_is_a_problem_naming_file_span_and_what_to_do(root: Path) -> None:
+    before = _snapshot(root)
+    code, result, _ = _reanchor(root, _old(root).replace(DELETED_E1, ""))
+    assert code == 1 and result["ok"] is False and _snapshot(root) == before
+    (problem,) = result["problems"]
+    assert problem == {
+        "code": "span_unplaced", "severity": "error", "file": f"annotations/{SET}/{DOC}.json", "doc_id": DOC,
+        "annotation_id": f"{DOC}:e1", "pointer": "/entities/0",
+        "message": "entities ORG span 'Huawei' at [269, 275) could not be placed on the new text",
+        "expected": "its text kept by the correction, or found once in the new text with its surroundings",
+        "found": problem["found"], "hint": problem["hint"]}
+    assert "deleted" in problem["found"] and "--drop-unplaced" in problem["hint"] and "NEW_TEXT_FILE" in problem["hint"]
+    span = json.loads((root / problem["file"]).read_text("utf-8"))["entities"][0]
+    assert span["id"] == problem["annotation_id"] and span["text"] == "Huawei"
+    code, result, _ = _reanchor(root, _old(root).replace(DELETED_E1, ""), "--drop-unplaced")
+    assert code == 0 and [(p["code"], p["severity"]) for p in result["problems"]] == [("span_unplaced", "warning")]
+    assert "dropped" in result["problems"][0]["message"] and _snapshot(root) != before
 
 
 def test_drop_unplaced_writes_the_rest_and_records_the_drop(root: Path) -> None:
@@ -338,3 +358,75 @@ def test_unreadable_annotations_are_refused_not_a_crash(root: Path) -> None:
         result = run_chipwar("reanchor", DOC, str(path), "--reason", "x", "--corpus", str(root))
         assert result.returncode == 2 and f"annotations/{SET}/{DOC}.json" in result.stderr and "chipwar validate" in result.stderr
         assert _snapshot(root) == before
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\t\n"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["write", "dry_run"])
+def test_a_blank_reason_is_refused_before_planning(root: Path, reason: str, dry_run: bool) -> None:
+    """Refused even for a dry run, and before the (here missing) new text is looked at."""
+    before = _snapshot(root)
+    for new_text in ("UPDATED: " + _old(root), None):
+        path = root.parent / "corrected.txt"
+        path.unlink(missing_ok=True)
+        if new_text is not None:
+            path.write_text(new_text, "utf-8")
+        js = run_chipwar("reanchor", DOC, str(path), "--reason", reason, "--corpus", str(root), "--format", "json",
+                         *(["--dry-run"] if dry_run else []))
+        error = flat(js.stdout)["error"]
+        assert js.returncode == 2 and error["code"] == "usage_error", js.stdout
+        assert error["message"].startswith(f"--reason {reason!r}: empty") and "--reason" in error["hint"]
+    assert _snapshot(root) == before
+
+
+def _changed_meanwhile(root: Path, change: Callable[[Path], None]) -> tuple[Exception, dict[Path, bytes]]:
+    """Plan a correction, let ``change`` happen to the files, then write it: what it raises, and the files after ``change``."""
+    from chipwar.reanchor import plan_reanchor, write_reanchor
+    from chipwar.writer import ChangedMeanwhile
+
+    corpus = Corpus(root)
+    path = root.parent / "corrected.txt"
+    path.write_text("UPDATED: " + _old(root), "utf-8")
+    plan = plan_reanchor(corpus, DOC, path)
+    change(root)
+    after = _snapshot(root)
+    with pytest.raises(ChangedMeanwhile) as raised:
+        write_reanchor(corpus, plan, "test correction")
+    return raised.value, after
+
+
+def _unlocked(files: dict[Path, bytes]) -> dict[Path, bytes]:
+    """Files without the writer's lock file (made by the write that was refused; it holds nothing)."""
+    return {path: data for path, data in files.items() if path.name != LOCK_NAME}
+
+
+def _edit(rel: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        path = root / rel
+        path.write_bytes(path.read_bytes() + b"\n")
+    return change
+
+
+def _removed(root: Path) -> None:
+    (root / "annotations" / SET / f"{DOC}.json").unlink()
+
+
+@pytest.mark.parametrize("change, says", [
+    (_edit(f"corpus/{DOC}.txt"), f"corpus/{DOC}.txt (was changed)"),
+    (_edit(f"corpus/{DOC}.json"), f"corpus/{DOC}.json (was changed)"),
+    (_edit(f"annotations/{SET}/{DOC}.json"), f"annotations/{SET}/{DOC}.json (was changed)"),
+    (_removed, f"annotations/{SET}/{DOC}.json (was removed)"),
+], ids=["text", "metadata", "annotations", "annotations_removed"])
+def test_a_file_changed_after_planning_stops_the_write(root: Path, change: Callable[[Path], None], says: str) -> None:
+    """What another run (or an editor) did between the plan and the write is never overwritten: nothing is written."""
+    exc, after = _changed_meanwhile(root, change)
+    assert exc.exit_code == 2 and exc.code == "changed_meanwhile"
+    assert exc.message.startswith(says) and "changed while this command ran" in exc.message
+    assert "nothing written; run it again" in exc.message and "run the same command again" in exc.hint
+    assert _unlocked(_snapshot(root)) == after
+
+
+def test_a_set_folder_that_gained_the_document_after_planning_stops_the_write(root: Path) -> None:
+    """A set folder that had no file for the document when planned must still have none: it would be left stale."""
+    (root / "annotations" / "bob").mkdir()
+    exc, after = _changed_meanwhile(root, lambda r: write_set(r, "bob", _annotations(_old(r))))
+    assert exc.message.startswith(f"annotations/bob/{DOC}.json (now exists)") and _unlocked(_snapshot(root)) == after

@@ -65,6 +65,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str, Callable[[dict], dict] | Non
     "bad_origin": (_edit(lambda d: E0(d)["provenance"].update(origin="guess")), "unknown_label", E0, "/provenance/origin"),
     "doc_id_mismatch": (_edit(lambda d: d.update(doc_id="tfi-2021-chip-crisis")), "doc_id_mismatch", None, "/doc_id"),
     "wrong_schema_version": (_edit(lambda d: d.update(schema_version="0.9")), "wrong_value", None, "/schema_version"),
+    "duplicate_canonical": (_edit(lambda d: d["canonical_entities"].append(dict(d["canonical_entities"][0]))), "duplicate_id",
+                            lambda d: d["canonical_entities"][0], "/id"),
 }
 
 
@@ -95,10 +97,28 @@ def test_bad_annotation_is_reported(case: str, gold_copy: Path) -> None:
     hit = hits[0]
     assert hit["file"] == FILE and hit["doc_id"] == DOC
     assert hit["pointer"].endswith(ptr_suffix)
+    assert hit["hint"], f"{code} says what is wrong but not what to do"
     if expected_id:
         assert hit["annotation_id"] == expected_id
         assert f"doc={DOC} ann={expected_id}" in text
     assert f"{FILE}#{hit['pointer']} [{code}]" in text
+
+
+@pytest.mark.parametrize(("end", "code"), [(10**6, "offset_out_of_range"), (0, "offset_order")])
+def test_offsets_out_of_order_or_range_say_where_the_span_text_is(end: int, code: str, gold_copy: Path) -> None:
+    data = _load(gold_copy)
+    span = data["entities"][0]
+    start = span["start"]
+    span["end"] = end if end else start
+    _save(gold_copy, data)
+    before = (gold_copy / FILE).read_bytes()
+    rc, problems, text = _problems(gold_copy)
+    assert rc == 1 and [p["code"] for p in problems] == [code]
+    text_ = (gold_copy / "corpus" / f"{DOC}.txt").read_text("utf-8")
+    at = min((i for i in range(len(text_)) if text_.startswith(span["text"], i)), key=lambda i: abs(i - start))
+    assert problems[0]["hint"] == f"the span text occurs at start={at}, end={at + len(span['text'])}"
+    assert f"hint: the span text occurs at start={at}" in text
+    assert (gold_copy / FILE).read_bytes() == before
 
 
 def test_whitespace_at_span_edge(gold_copy: Path) -> None:

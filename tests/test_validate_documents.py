@@ -9,7 +9,10 @@ from typing import Callable
 
 import pytest
 
-from .conftest import flat, run_chipwar
+from chipwar.corpus import Corpus
+from chipwar.splits import split_for
+
+from .conftest import REPO, flat, run_chipwar
 
 DOC = "reg-2023-qiming"
 
@@ -49,6 +52,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
                         f"corpus/{DOC}.json", "/doc_id"),
     "length_mismatch": (lambda r: _edit_json(_meta(r), lambda d: d["intake"].update(length_codepoints=1)), "text_length_mismatch",
                         f"corpus/{DOC}.json", "/intake/length_codepoints"),
+    "split_changed": (lambda r: _edit_json(_meta(r), lambda d: d.update(split="test")), "split_changed", f"corpus/{DOC}.json", "/split"),
 }
 
 
@@ -69,8 +73,62 @@ def test_bad_document_is_reported(case: str, corpus_copy: Path) -> None:
     assert hits, f"expected {code}, got {[p['code'] for p in problems]}"
     assert hits[0]["file"] == file and hits[0]["doc_id"] == DOC
     assert hits[0]["pointer"] == ptr
+    assert hits[0]["hint"], f"{code} says what is wrong but not what to do"
     text = run_chipwar("validate", str(corpus_copy))
     assert text.returncode == 1 and f"[{code}] doc={DOC}" in text.stdout
+
+
+def test_every_problem_validation_reports_says_what_to_do() -> None:
+    """Each ``Problem(...)`` made in chipwar/validation/ carries a hint (the cases above show some of them to a user)."""
+    import ast
+
+    missing = []
+    for path in sorted((REPO / "src" / "chipwar" / "validation").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem":
+                if len(node.args) < 9 and not any(k.arg == "hint" for k in node.keywords):
+                    missing.append(f"{path.name}:{node.lineno} {ast.unparse(node.args[0])}")
+    assert missing == []
+
+
+# --- split: assigned from the id at intake, never changed ----------------------------------------------------------
+
+
+def test_a_changed_split_is_reported_and_blocks_generate(corpus_copy: Path) -> None:
+    """The reported bug: a split edited by hand, then `generate` and `validate`, was clean."""
+    assert split_for(DOC) == "train"
+    _edit_json(_meta(corpus_copy), lambda d: d.update(split="test"))
+    before = {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()}
+    generated = run_chipwar("generate", "--corpus", str(corpus_copy))
+    assert generated.returncode == 1 and "[split_changed]" in generated.stdout and "no block written" in generated.stderr
+    rc, problems = _errors(corpus_copy)
+    assert rc == 1 and [(p["code"], p["pointer"], p["expected"], p["found"]) for p in problems] == [
+        ("split_changed", "/split", "'train'", "'test'")]
+    assert "set \"split\" back to 'train'" in problems[0]["hint"]
+    text = run_chipwar("validate", str(corpus_copy))
+    assert text.returncode == 1 and "hint: set \"split\" back to 'train'" in text.stdout
+    stats = flat(run_chipwar("stats", "--corpus", str(corpus_copy), "--format", "json").stdout)
+    assert stats["exit_code"] == 1 and f"corpus/{DOC}.json" in stats["skipped"]
+    assert before == {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()}
+
+
+def test_a_split_outside_the_schema_is_reported_once(corpus_copy: Path) -> None:
+    _edit_json(_meta(corpus_copy), lambda d: d.update(split="dev"))
+    assert [p["code"] for p in _errors(corpus_copy)[1]] == ["unknown_label"]
+
+
+def test_repository_documents_keep_their_assigned_split(repo: Path) -> None:
+    corpus = Corpus(repo)
+    assert {d: corpus.read_metadata(d)["split"] for d in corpus.doc_ids()} == {d: split_for(d) for d in corpus.doc_ids()}
+
+
+def test_a_length_edited_in_the_metadata_gets_the_true_length_as_hint(corpus_copy: Path) -> None:
+    _edit_json(_meta(corpus_copy), lambda d: d["intake"].update(length_codepoints=5))
+    length = len(_text(corpus_copy).read_text("utf-8"))
+    rc, problems = _errors(corpus_copy)
+    assert rc == 1 and [p["code"] for p in problems] == ["text_length_mismatch"]
+    assert problems[0]["hint"] == f"set intake.length_codepoints back to {length}, the text's length in code points"
+    assert f"hint: set intake.length_codepoints back to {length}" in run_chipwar("validate", str(corpus_copy)).stdout
 
 
 def test_validate_writes_nothing(corpus_copy: Path) -> None:

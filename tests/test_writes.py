@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -29,6 +30,7 @@ from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validation.run import validate_corpus
 
 from .conftest import REPO, flat, run_chipwar
+from .labelstudio_data import export_from_predictions, region_items, task_of
 
 DOC = "reg-2023-qiming"
 MARKER = outputs.BUILD_MARKER
@@ -258,6 +260,51 @@ def test_a_file_name_too_long_is_refused_before_anything_is_written(tmp_path: Pa
     assert sorted(p.name for p in root.iterdir()) == [writer.LOCK_NAME]
 
 
+def test_a_transaction_writes_only_onto_the_files_it_read(tmp_path: Path) -> None:
+    """Transaction.expect: a file changed since it was read (or made, or removed) stops the whole write; a file
+    that already holds what would be written is left as it is; an expectation alone is checked too."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"a0")
+    (root / "b.txt").write_bytes(b"b0")
+
+    def tx(**expected: bytes | None) -> writer.Transaction:
+        t = writer.Transaction(root)
+        for name, content in expected.items():
+            t.expect(root / f"{name}.txt", content)
+        t.write(root / "a.txt", b"a1")
+        t.write(root / "c.txt", b"c1")
+        return t
+
+    def files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(root.glob("*.txt"))}
+
+    for expected, says in ((dict(a=b"other", c=None), "a.txt (was changed)"), (dict(a=b"a0", b=None), "b.txt (now exists)"),
+                           (dict(a=b"a0", c=b"c0"), "c.txt (was removed)")):
+        with pytest.raises(writer.ChangedMeanwhile, match=rf"^{re.escape(says)}: changed while this command ran .*nothing written; run it again"):
+            tx(**expected).commit()
+        assert files() == {"a.txt": b"a0", "b.txt": b"b0"}
+    (root / "c.txt").write_bytes(b"c1")  # another run wrote exactly this meanwhile
+    inode = (root / "c.txt").stat().st_ino
+    done = tx(a=b"a0", c=None)
+    assert done.commit() == [root / "a.txt"] and done.unchanged == [root / "c.txt"]
+    assert files() == {"a.txt": b"a1", "b.txt": b"b0", "c.txt": b"c1"} and (root / "c.txt").stat().st_ino == inode
+    only = writer.Transaction(root)
+    only.expect(root / "b.txt", b"b0")
+    assert only.commit() == []
+    only.expect(root / "b.txt", b"bX")
+    with pytest.raises(writer.ChangedMeanwhile, match="b.txt"):
+        only.commit()
+
+
+def test_a_folder_where_a_file_goes_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "folder.json").mkdir(parents=True)
+    with pytest.raises(UsageError, match="folder.json: is a folder .*nothing written"):
+        writer.write_files(root, {root / "a.txt": b"a", root / "folder.json": b"{}"})
+    assert sorted(p.name for p in root.iterdir()) == [writer.LOCK_NAME, "folder.json"] and not any((root / "folder.json").iterdir())
+
+
 # --- intake: two at once ------------------------------------------------------------------------------------------
 
 def test_two_intakes_of_one_id_at_once_one_wins_whole(corpus_copy: Path, tmp_path: Path) -> None:
@@ -280,6 +327,70 @@ def test_two_intakes_of_one_id_at_once_one_wins_whole(corpus_copy: Path, tmp_pat
     assert meta["intake"]["text_sha256"] == sha256_text(text)
     assert (tmp_path / meta["intake"]["received_file"]).read_text("utf-8") == text
     assert writer.leftovers(corpus_copy, [corpus_copy / "corpus"]) == []
+
+
+# --- reanchor and Label Studio import: two at once ---------------------------------------------------------------
+
+def _meet_at_the_lock(root: Path, *runs: tuple[str, ...]) -> list[tuple[int, str, str]]:
+    """Start every run while the test holds ``root``'s lock, so all read the same files and then meet at the
+    lock; release it and return each run's (exit code, stdout, stderr)."""
+    with writer.locked(root):
+        procs = [_popen("", *args) for args in runs]
+        for proc in procs:
+            _wait_until(lambda proc=proc: _waiting_for_lock(proc.pid), "every run waits for the lock")
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def test_two_reanchors_at_once_one_is_written_the_other_writes_nothing(corpus_copy: Path, tmp_path: Path) -> None:
+    old = Corpus(corpus_copy).read_text(DOC)
+    runs = []
+    for reason, typo in (("first", "Huawai"), ("second", "Huawey")):
+        path = tmp_path / f"{reason}.txt"
+        path.write_text(old.replace("Huawei", typo), "utf-8")
+        runs.append(("reanchor", DOC, str(path), "--reason", reason, "--corpus", str(corpus_copy), "--format", "json"))
+    results = _meet_at_the_lock(corpus_copy, *runs)
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    (winner,) = [flat(out) for code, out, _ in results if code == 0]
+    (loser,) = [flat(out) for code, out, _ in results if code == 2]
+    message = loser["error"]["message"]
+    assert loser["error"]["code"] == "changed_meanwhile" and "changed while this command ran" in message
+    assert "nothing written; run it again" in message and f"corpus/{DOC}.txt (was changed)" in message
+    assert all(f"annotations/{name}/{DOC}.json (was changed)" in message for name in ("ann-a", "ann-b", "gold"))
+    corpus = Corpus(corpus_copy)
+    reasons = [c["reason"] for c in corpus.read_metadata(DOC)["corrections"]]
+    assert len(reasons) == 1 and len(winner["written"]) == 5
+    assert corpus.read_text(DOC) == old.replace("Huawei", {"first": "Huawai", "second": "Huawey"}[reasons[0]])
+    _consistent(corpus_copy)
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["identical_exports", "different_exports"])
+def test_two_imports_into_one_new_set_at_once(corpus_copy: Path, tmp_path: Path, same: bool) -> None:
+    """Identical exports: one writes, the other finds the files unchanged. Different ones: one writes, the other
+    lists every file as a conflict and writes nothing. Never an import lost with exit 0."""
+    export = export_from_predictions(corpus_copy)
+    paths = [tmp_path / "export.json", tmp_path / ("export.json" if same else "other-export.json")]
+    paths[0].write_text(json.dumps(export), "utf-8")
+    if not same:  # another annotator's choice on one region; the files name their export, so both differ
+        next(i for i in region_items(task_of(export, DOC), f"{DOC}:b3") if i["from_name"] == "intensity")["value"]["choices"] = ["high"]
+        paths[1].write_text(json.dumps(export), "utf-8")
+    results = _meet_at_the_lock(corpus_copy, *(("labelstudio", "import", str(path), "--annotator", "carol", "--corpus",
+                                                str(corpus_copy), "--format", "json") for path in paths))
+    assert all("Traceback" not in err for _, _, err in results)
+    done = sorted((flat(out) for _, out, _ in results), key=lambda r: -len(r["written"]))
+    files = [f"annotations/carol/{doc}.json" for doc in (DOC, "tfi-2021-chip-crisis")]
+    assert done[0]["exit_code"] == 0 and sorted(done[0]["written"]) == files
+    if same:
+        assert (done[1]["exit_code"], done[1]["written"], sorted(done[1]["unchanged"]), done[1]["conflicts"]) == (0, [], files, [])
+    else:
+        assert (done[1]["exit_code"], done[1]["written"], sorted(done[1]["conflicts"])) == (1, [], files)
+    sources = {json.loads((corpus_copy / f).read_text("utf-8"))["annotator"]["description"] for f in files}
+    assert len(sources) == 1  # every file from the one import that was written
+    assert validate_corpus(Corpus(corpus_copy)).ok
+    assert writer.leftovers(corpus_copy, [corpus_copy / "annotations" / "carol"]) == []
 
 
 # --- ordinary permissions -----------------------------------------------------------------------------------------

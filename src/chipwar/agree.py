@@ -12,8 +12,10 @@ kappa, and the same for every closed-set attribute of the layer (e.g. a claim's
 ``sourcing``). Kappa is ``None`` where it does not apply (no pairs, or chance agreement
 of 1). Document-level labels are compared per document.
 
-Only files that pass the schema are compared: a document whose file in either set cannot be
-trusted is left out, named in ``skipped`` and in ``problems`` with why.
+Only files that pass every check ``chipwar validate`` makes of them are compared (annotation
+files against their document's text): a document whose file in either set does not pass is
+left out, named in ``skipped`` and in ``problems`` with why. When nothing at all is compared,
+``problems`` says so (``nothing_compared``): figures over no document are not an agreement.
 """
 
 from __future__ import annotations
@@ -132,8 +134,8 @@ def _f1(matched: int, na: int, nb: int) -> float | None:
 
 
 def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None = None) -> Agreement:
-    """Compare two annotation sets document by document, over the files that pass the schema."""
-    from .validation.sound import load_sound, readable_files, readable_sets
+    """Compare two annotation sets document by document, over the files that pass validation."""
+    from .validation.sound import load_annotations, load_document, readable_files, readable_sets
 
     schemas = schemas or load_schemas(corpus.schema_dir)
     usable, set_problems = readable_sets(corpus)
@@ -150,7 +152,8 @@ def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None =
     attr_pairs: dict[str, dict[str, list]] = {layer: {a: [] for a in LAYER_ATTRIBUTES[layer]} for layer in LAYERS}
     doc_pairs: dict[str, list] = {name: [] for name in DOCUMENT_LABELS}
     for doc_id in sorted(docs_a & docs_b):
-        (fa, pa), (fb, pb) = (load_sound(corpus, schemas, "annotations", corpus.annotation_path(s, doc_id), doc_id) for s in (set_a, set_b))
+        doc = load_document(corpus, schemas, doc_id)
+        (fa, pa), (fb, pb) = (load_annotations(corpus, schemas, corpus.annotation_path(s, doc_id), doc) for s in (set_a, set_b))
         if pa is not None or pb is not None:
             problems += [p for p in (pa, pb) if p is not None]
             skipped.append(doc_id)
@@ -173,6 +176,8 @@ def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None =
         for name in DOCUMENT_LABELS:
             if la.get(name) is not None and lb.get(name) is not None:
                 doc_pairs[name].append((la[name], lb[name]))
+    if not shared:
+        problems.append(_nothing_compared(set_a, set_b, docs_a, docs_b, skipped))
     layers = [
         LayerAgreement(
             layer, t["a"], t["b"], t["exact"], t["overlap"], _f1(t["exact"], t["a"], t["b"]), _f1(t["overlap"], t["a"], t["b"]),
@@ -182,6 +187,23 @@ def agree_sets(corpus: Corpus, set_a: str, set_b: str, schemas: Schemas | None =
     ]
     return Agreement(set_a, set_b, shared, sorted(docs_a - docs_b), sorted(docs_b - docs_a), layers,
                      {k: label_agreement(v) for k, v in doc_pairs.items()}, skipped, list(dict.fromkeys(problems)))
+
+
+def _nothing_compared(set_a: str, set_b: str, docs_a: set[str], docs_b: set[str], skipped: list[str]) -> Problem:
+    """Why no document was compared: figures over nothing are no agreement, so this is an error, not a silent 0."""
+    empty = next((s for s, docs in ((set_a, docs_a), (set_b, docs_b)) if not docs), None)
+    if empty is not None:
+        return Problem("nothing_compared", f"nothing was compared: annotations/{empty} holds no annotation file that can be read",
+                       f"annotations/{empty}", hint=f"annotate documents into annotations/{empty} (e.g. `chipwar labelstudio "
+                                                     f"import EXPORT.json --annotator {empty}`), or compare two sets that share documents")
+    if skipped:
+        return Problem("nothing_compared", f"nothing was compared: every document annotated in both {set_a} and {set_b} "
+                       "was left out (listed above)", f"annotations/{set_a}",
+                       hint="fix the files listed (`chipwar validate` says what is wrong with each) and run it again")
+    return Problem("nothing_compared", f"nothing was compared: no document is annotated in both {set_a} and {set_b}",
+                   f"annotations/{set_a}", expected="documents annotated in both sets",
+                   found=f"{len(docs_a)} only in {set_a}, {len(docs_b)} only in {set_b}",
+                   hint="compare two sets that annotate the same documents")
 
 
 def _fmt(value: float | None) -> str:

@@ -99,16 +99,17 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> st
 
 def render_documents(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """One row per document, from its metadata; unknown values show as "unknown", never guessed."""
-    from .validation.sound import load_sound, readable_files
+    from .validation.sound import load_document, readable_files
 
     rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
             "|---|---|---|---|---|---|---|"]
     doc_ids, problems = readable_files(corpus, corpus.corpus_dir, ".json")
     for doc_id in doc_ids:
-        meta, problem = load_sound(corpus, schemas, "document", corpus.metadata_path(doc_id), doc_id)
-        if problem is not None:
-            problems.append(problem)
+        doc = load_document(corpus, schemas, doc_id)
+        if doc.problem is not None:
+            problems.append(doc.problem)
             continue
+        meta = doc.meta
         cells = [f"`{doc_id}`", meta["publisher"], meta["published"], meta["genre"], meta["split"],
                  f"{meta['intake']['length_codepoints']:,}", {True: "yes", False: "no"}.get(meta["rights"]["redistributable"])]
         rows.append("| " + " | ".join("unknown" if c is None else str(c) for c in cells) + " |")

@@ -12,7 +12,6 @@ one id at once, exactly one writes both files and the other fails with "already 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,9 @@ from .corpus import Corpus
 from .errors import UsageError
 from .files import dumps_json, sha256_text
 from .ids import check_doc_id
-from .schema import load_schemas
+from .report import short
+from .schema import Schemas, load_schemas
+from .splits import split_for
 from .textform import normalise, read_received
 from .writer import write_files
 
@@ -50,15 +51,6 @@ class IntakeRequest:
     authors: list[str] | None = None
     notes: dict[str, str] = field(default_factory=dict)
     intake_date: str = field(default_factory=lambda: date.today().isoformat())
-
-
-def split_for(doc_id: str) -> str:
-    """Stable split from the document id alone: 80% train, 10% validation, 10% test.
-
-    It depends on nothing else, so a document never changes split between versions.
-    """
-    bucket = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 10
-    return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
 
 
 def build_metadata(req: IntakeRequest, text: str, steps: list[str]) -> dict[str, Any]:
@@ -92,12 +84,24 @@ def metadata_errors(corpus: Corpus, meta: dict[str, Any]) -> list[str]:
             for e in load_schemas(corpus.schema_dir).document_validator.iter_errors(meta)]
 
 
+def check_note_fields(schemas: Schemas, notes: dict[str, str]) -> None:
+    """Refuse a note on anything but a metadata field: notes are keyed by the field they explain
+    (why it is null, how it was established), so a misspelt key would explain nothing."""
+    properties = schemas.document.get("properties")
+    fields = [name for name in properties if name != "notes"] if isinstance(properties, dict) else []
+    unknown = [key for key in notes if key not in fields]
+    if unknown:
+        raise IntakeError(f"--note {short(unknown[0])}=…: not a metadata field (schema/document.schema.json); nothing written",
+                          hint=f"key each note by the field it explains, one of: {', '.join(fields)}")
+
+
 def intake_document(corpus: Corpus, req: IntakeRequest) -> dict[str, Any]:
     """Write ``corpus/<doc_id>.txt`` and ``.json``; refuse to replace an existing document.
 
-    Nothing is read before the id is checked, and nothing is written unless both files can be.
+    Nothing is read before the id and the notes' fields are checked, and nothing is written unless both files can be.
     """
     check_doc_id(req.doc_id)
+    check_note_fields(load_schemas(corpus.schema_dir), req.notes)
     txt, meta_path = corpus.text_path(req.doc_id), corpus.metadata_path(req.doc_id)
     if txt.exists() or meta_path.exists():
         raise IntakeError(f"{corpus.rel(txt)}: document {req.doc_id!r} already exists; texts are immutable, "

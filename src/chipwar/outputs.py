@@ -2,6 +2,10 @@
 
 - :func:`check_output`: an output never is, contains or sits inside ``corpus/``,
   ``annotations/``, ``schema/``, ``.git`` or the checkout itself.
+- :func:`check_output_file`: a file output (a task file, a labeling config) is a file, and
+  inside the checkout never replaces one of the checkout's own files: a file git tracks, the
+  code and checks (``src/``, ``scripts/``, ``tests/``, ``.ci/``) or the top-level
+  :data:`CHECKOUT_FILES`. An earlier output that git does not track may be replaced.
 - :class:`FolderBuild` (``chipwar build`` and ``rehydrate``): the folder is staged beside its
   target, marked with the list of files made (:data:`BUILD_MARKER`) and swapped in with one
   atomic exchange; :func:`check_output_folder` lets a folder be replaced only when it is new,
@@ -16,6 +20,7 @@ import os
 import secrets
 import shutil
 import stat
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,6 +32,10 @@ from .writer import NAME_MAX, exclusive_lock, fsync_dir, replace_file
 
 #: Folders of a corpus checkout that an output must never be, contain or sit inside.
 PROTECTED = ("corpus", "annotations", "schema", ".git")
+#: Folders of the checkout's code and checks, into which a file output never writes.
+CHECKOUT_CODE = ("src", "scripts", "tests", ".ci")
+#: Top-level files of the checkout that a file output never replaces (checked with or without git).
+CHECKOUT_FILES = ("VERSION", "CHANGELOG.md", "README.md", "DATASHEET.md", "LICENSE", "pyproject.toml")
 
 
 def check_output(path: Path, root: Path, what: str) -> Path:
@@ -43,6 +52,43 @@ def check_output(path: Path, root: Path, what: str) -> Path:
         raise UsageError(f"{what} {path}: refused, it would overwrite {bad} (the corpus checkout's own files)",
                          hint="write it outside corpus/, annotations/ and schema/, e.g. under dist/")
     return target
+
+
+def check_output_file(path: Path, root: Path, what: str) -> Path:
+    """Refuse a file output that is a folder or a device, that would touch the corpus
+    (:func:`check_output`), or that would replace one of the checkout's own files: inside the
+    checkout (``root``), a file git tracks, anything under :data:`CHECKOUT_CODE`, or a top-level
+    :data:`CHECKOUT_FILES`. Returns the resolved path. Reads only; writes nothing."""
+    target = path.resolve()
+    if target.is_dir():
+        raise UsageError(f"{what} {path}: refused, it is a folder; a file path is needed",
+                         hint=f"name the file to write, e.g. {what} {path / 'NAME'}")
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{what} {path}: refused, it is a device or another thing that is not a regular file; a file path is needed",
+                         hint="name a regular file, e.g. dist/tasks.json")
+    blocker = next((folder for folder in target.parents if folder.exists() and not folder.is_dir()), None)
+    if blocker is not None:
+        raise UsageError(f"{what} {path}: refused, {blocker} is a file, not a folder", hint="name a file in a folder")
+    check_output(path, root, what)
+    root = root.resolve()
+    if not target.is_relative_to(root):
+        return target
+    rel = target.relative_to(root)
+    own = (rel.parts[0] in CHECKOUT_CODE if len(rel.parts) > 1 else rel.name.casefold() in {n.casefold() for n in CHECKOUT_FILES})
+    if own or _tracked(root, rel):
+        why = "a file git tracks in this checkout" if not own else "one of the checkout's own files"
+        raise UsageError(f"{what} {path}: refused, it would overwrite {rel}, {why}",
+                         hint="write it elsewhere, e.g. under dist/ (an earlier output git does not track may be replaced)")
+    return target
+
+
+def _tracked(root: Path, rel: Path) -> bool:
+    """Whether git tracks ``rel`` in the checkout at ``root`` (False without git, or outside a repository)."""
+    try:
+        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", str(rel)], cwd=root, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 # --- Output folders written whole (``chipwar build``, ``chipwar rehydrate``) -----------------------------------

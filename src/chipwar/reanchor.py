@@ -23,7 +23,9 @@ How a span is placed, first rule that works:
 
 Anything else is **unplaced**, with the reason. Nothing is written while a span is unplaced
 unless the caller asks to drop those spans; each dropped span is then named in the file's
-``decisions`` and the correction's ``dropped_annotation_ids``. All files are written or none.
+``decisions`` and the correction's ``dropped_annotation_ids``. All files are written or none,
+and only onto the files the plan was read from: a file changed meanwhile (a second
+``chipwar reanchor`` of the document at once) stops the write (:meth:`chipwar.writer.Transaction.expect`).
 """
 
 from __future__ import annotations
@@ -37,14 +39,15 @@ from typing import Any
 from .align import Alignment, align
 from .corpus import Corpus
 from .errors import UsageError
-from .files import dumps_json, sha256_text
+from .files import dumps_json, loads_json, sha256_text
 from .ids import check_doc_id
 from .intake import metadata_errors
 from .layers import LAYERS
-from .report import short
+from .report import Problem, Report, pointer, short
 from .schema import load_schemas
 from .textform import normalise, read_received
-from .writer import write_files
+from .validation.annotations import check_annotation_data
+from .writer import NOT_A_FILE, Content, Transaction, current, reading
 
 #: Code points of context on each side of a span, as a TextQuoteSelector's prefix and suffix.
 CONTEXT = 32
@@ -54,6 +57,14 @@ class ReanchorError(UsageError):
     """The correction cannot be planned or written as asked; nothing was written."""
 
 
+def check_reason(reason: str) -> str:
+    """The reason recorded with a correction: it must say something (checked before anything is read)."""
+    if not reason.strip():
+        raise UsageError(f"--reason {reason!r}: empty; say what was corrected and why (it is recorded in the metadata)",
+                         hint='e.g. --reason "Huawai -> Huawei (typo in the received copy)"')
+    return reason
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where one span went: ``how`` is aligned, context, edited or unplaced; for unplaced, ``reason``
@@ -61,6 +72,7 @@ class Placement:
 
     set_name: str
     layer: str
+    index: int
     id: str
     label: str
     old_start: int
@@ -90,6 +102,9 @@ class ReanchorPlan:
     placements: list[Placement]
     new_text: str = field(repr=False)
     annotation_files: dict[str, dict[str, Any]] = field(repr=False)
+    metadata: dict[str, Any] = field(repr=False)
+    #: Every file the plan was made from, as read (``None``: absent); the write goes ahead only onto these.
+    read: dict[Path, Content] = field(repr=False)
 
     @property
     def unplaced(self) -> list[Placement]:
@@ -107,6 +122,21 @@ class ReanchorPlan:
             out["moved"] += p.placed and p.new_start != p.old_start
         return out
 
+    def report(self, *, dropping: bool = False) -> Report:
+        """A problem per unplaced span, where it is in its annotation file; warnings when ``dropping`` (written without them)."""
+        report = Report()
+        for p in self.unplaced:
+            report.add(Problem(
+                "span_unplaced", f"{p.layer} {p.label} span {short(p.old_text, 60)} at [{p.old_start}, {p.old_end}) could not be "
+                "placed on the new text" + ("; dropped" if dropping else ""),
+                f"annotations/{p.set_name}/{self.doc_id}.json", self.doc_id, p.id, pointer(p.layer, p.index),
+                expected="its text kept by the correction, or found once in the new text with its surroundings", found=p.reason,
+                hint="recorded in the file's decisions; the span stays in the file's git history" if dropping else
+                "fix NEW_TEXT_FILE so the span's text is there, or run again with --drop-unplaced to drop it "
+                "(recorded in the file's decisions)",
+                severity="warning" if dropping else "error"))
+        return report
+
     def to_dict(self) -> dict[str, Any]:
         return {"doc_id": self.doc_id, "old_sha256": self.old_sha256, "new_sha256": self.new_sha256,
                 "old_length": self.old_length, "new_length": self.new_length, "normalised": self.normalised,
@@ -120,19 +150,34 @@ def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
     otherwise find a text and no annotations, and leave every set stale). The new text gets
     the text form rules (:mod:`chipwar.textform`: BOM, CRLF, NFC; empty and control
     characters refused), recorded like at intake. Raises :class:`ReanchorError` when the
-    document is missing, unchanged, or its annotations are already stale (they must match
-    the current text to be moved from it).
+    document is missing or unchanged, when its metadata or an annotation file fails a check of
+    ``chipwar validate``, or when its annotations are already stale (they must match the
+    current text to be moved from it).
     """
     check_doc_id(doc_id)
     text_path, meta_path = corpus.text_path(doc_id), corpus.metadata_path(doc_id)
-    if not text_path.is_file() or not meta_path.is_file():
+    with reading(corpus.root):  # a correction being written is waited for: never half of it read
+        sets = corpus.set_names()
+        # every set's file, also those that are absent: a set without the document must still be without it when writing
+        read = {path: current(path) for path in (text_path, meta_path, *(corpus.annotation_path(s, doc_id) for s in sets))}
+    if read[text_path] is None or read[meta_path] is None:
         raise ReanchorError(f"{corpus.rel(text_path)}: no document {doc_id!r}", hint="see `chipwar stats`, or ls corpus/")
+    odd = next((path for path, raw in read.items() if raw == NOT_A_FILE), None)
+    if odd is not None:
+        raise ReanchorError(f"{corpus.rel(odd)}: not a regular file (a link or a folder); nothing written",
+                            hint="`chipwar validate` shows the problem; fix it first")
     try:
-        old = corpus.read_text(doc_id)
-        meta = corpus.read_metadata(doc_id)
-    except (OSError, ValueError) as exc:
-        raise ReanchorError(f"{corpus.rel(text_path)}: the document cannot be read ({short(str(exc), 200)})",
+        path = text_path
+        old = read[text_path].decode("utf-8")
+        path = meta_path
+        meta = loads_json(read[meta_path])
+    except ValueError as exc:
+        raise ReanchorError(f"{corpus.rel(path)}: the document cannot be read ({short(str(exc), 200)})",
                             hint="`chipwar validate` shows the problem; fix it first") from None
+    problems = metadata_errors(corpus, meta)
+    if problems:
+        raise ReanchorError(f"{corpus.rel(meta_path)}: does not follow schema/document.schema.json ({short(problems[0], 200)}); "
+                            "nothing written", hint="`chipwar validate` shows the problem; fix it first")
     old_sha = sha256_text(old)
     intake = meta.get("intake") if isinstance(meta, dict) else None
     if not isinstance(intake, dict) or intake.get("text_sha256") != old_sha:
@@ -142,41 +187,44 @@ def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
     if new == old:
         raise ReanchorError(f"{received}: identical to the stored text of {doc_id!r}; nothing to correct")
     alignment = align(old, new)
-    validator = load_schemas(corpus.schema_dir).annotations_validator
+    schemas = load_schemas(corpus.schema_dir)
     files: dict[str, dict[str, Any]] = {}
     placements: list[Placement] = []
-    for set_name in corpus.set_names():
+    for set_name in sets:
         path = corpus.annotation_path(set_name, doc_id)
-        if not path.is_file():
+        raw = read[path]
+        if raw is None:
             continue
         try:
-            data = corpus.read_annotations(set_name, doc_id)
-        except (OSError, ValueError) as exc:
+            data = loads_json(raw)
+        except ValueError as exc:
             raise ReanchorError(f"{corpus.rel(path)}: cannot be read ({short(str(exc), 200)}); nothing written",
                                 hint="`chipwar validate` shows the problem; fix it first") from None
-        if not validator.is_valid(data):
-            raise ReanchorError(f"{corpus.rel(path)}: does not follow schema/annotations.schema.json; nothing written",
-                                hint="`chipwar validate` shows the problem; fix it first")
-        if data.get("text_sha256") != old_sha:
+        if isinstance(data, dict) and data.get("text_sha256") != old_sha:
             raise ReanchorError(f"{corpus.rel(path)}: already stale (made against another text than the stored one); "
                                 "fix it first — `chipwar validate` shows the problem")
+        checked = Report()  # every check of `chipwar validate`: spans are moved only from a sound file
+        check_annotation_data(schemas, data, corpus.rel(path), doc_id, old, old_sha, checked)
+        if checked.errors:
+            first = checked.errors[0]
+            raise ReanchorError(f"{first.location()}: {first.message}"
+                                + (f" (and {len(checked.errors) - 1} more problem(s))" if len(checked.errors) > 1 else "")
+                                + "; nothing written", hint="`chipwar validate` shows every problem; fix them first")
         files[set_name] = data
         for layer in LAYERS:
-            placed = [place_span(set_name, layer, span, old, new, alignment) for span in data.get(layer, ())]
+            placed = [place_span(set_name, layer, i, span, old, new, alignment) for i, span in enumerate(data.get(layer, ()))]
             placements.extend(_refuse_duplicates(placed))
-    return ReanchorPlan(doc_id, old_sha, sha256_text(new), len(old), len(new), steps, placements, new, files)
+    return ReanchorPlan(doc_id, old_sha, sha256_text(new), len(old), len(new), steps, placements, new, files, meta, read)
 
 
-def place_span(set_name: str, layer: str, span: dict[str, Any], old: str, new: str, alignment: Alignment) -> Placement:
-    """Place one span on the new text by the rules of this module."""
+def place_span(set_name: str, layer: str, index: int, span: dict[str, Any], old: str, new: str, alignment: Alignment) -> Placement:
+    """Place one span (the ``index``-th of its layer) on the new text by the rules of this module."""
     start, end, text = span["start"], span["end"], span["text"]
-    unplaced = Placement(set_name, layer, span["id"], span["label"], start, end, text, "unplaced")
+    unplaced = Placement(set_name, layer, index, span["id"], span["label"], start, end, text, "unplaced")
 
     def at(how: str, s: int, e: int) -> Placement:
         return replace(unplaced, how=how, new_start=s, new_end=e, new_text=new[s:e])
 
-    if old[start:end] != text:
-        return replace(unplaced, reason="its text did not match the stored text before the correction (see `chipwar validate`)")
     s, e = alignment.map_start(start), alignment.map_end(end)
     if s is not None and e is not None and new[s:e] == text:
         return at("aligned", s, e)
@@ -232,8 +280,10 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
                    today: str | None = None) -> list[Path]:
     """Write the corrected text, metadata and every annotation file, all or none; return the paths.
 
-    Refuses (:class:`ReanchorError`) while a span is unplaced, unless ``drop_unplaced``.
+    Refuses (:class:`ReanchorError`) while a span is unplaced, unless ``drop_unplaced``; and
+    (:class:`chipwar.writer.ChangedMeanwhile`) when a file the plan was read from changed since.
     """
+    check_reason(reason)
     unplaced = plan.unplaced
     if unplaced and not drop_unplaced:
         raise ReanchorError(f"{len(unplaced)} span(s) of {plan.doc_id!r} could not be placed on the new text; nothing written")
@@ -258,7 +308,7 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
         if decisions:
             new_data["decisions"] = decisions
         files[corpus.annotation_path(set_name, plan.doc_id)] = dumps_json(new_data)
-    meta = corpus.read_metadata(plan.doc_id)
+    meta = dict(plan.metadata)
     meta["intake"] = {**meta["intake"], "text_sha256": plan.new_sha256, "length_codepoints": plan.new_length}
     meta["corrections"] = [*meta.get("corrections", ()), {
         "date": day, "previous_text_sha256": plan.old_sha256, "text_sha256": plan.new_sha256, "reason": reason,
@@ -269,5 +319,10 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
         raise ReanchorError(f"{corpus.rel(corpus.metadata_path(plan.doc_id))}: metadata would not validate, nothing written:\n  "
                             + "\n  ".join(errors))
     files[corpus.metadata_path(plan.doc_id)] = dumps_json(meta)
-    write_files(corpus.root, files)
+    tx = Transaction(corpus.root)
+    for path, raw in plan.read.items():
+        tx.expect(path, raw)
+    for path, data in files.items():
+        tx.write(path, data)
+    tx.commit()
     return sorted(files)

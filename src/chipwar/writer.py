@@ -10,7 +10,11 @@ show as untracked files; otherwise in the root itself.)
 1. finishes any earlier transaction that a crash interrupted (:func:`recover`) and removes
    stale staging files a killed run left behind;
 2. refuses, before anything is written, a file marked ``create_only`` that already exists
-   (two ``chipwar intake`` of one document id: the second fails);
+   (two ``chipwar intake`` of one document id: the second fails), and a file that is no longer
+   what the command read while planning (:meth:`Transaction.expect`: two ``chipwar reanchor``
+   of one document at once, two imports into one set): every file the plan was made from is
+   checked, so a plan is written only onto the files it was made from — never over another
+   run's work. A file that already holds exactly what would be written is left as it is;
 3. writes every file to a staging file beside its target (``.chipwar-tmp-…``), flushed to
    disk, with ordinary permissions (0644 under the usual umask, never mkstemp's 0600);
 4. writes a journal (``.chipwar-journal.json``) naming each staging file and its target,
@@ -21,8 +25,8 @@ next run); a crash after it leaves a journal that the next run — any command t
 :func:`recover` — rolls forward, so the files always end up all old or all new. Readers that
 meet a journal (``chipwar validate``) report it.
 
-A target whose file name is too long for the file system is refused before step 3, since its
-rename would fail after the others.
+A target whose file name is too long for the file system, or where a folder stands, is refused
+before step 3, since its rename would fail after the others.
 
 Outputs outside the corpus (a build folder, a task file) are guarded by :mod:`chipwar.outputs`.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -47,10 +52,56 @@ JOURNAL_NAME = ".chipwar-journal.json"
 TEMP_PREFIX = ".chipwar-tmp-"
 
 
+#: What :func:`current` gives for a path that exists but is not a regular file (a folder, a link, a pipe).
+NOT_A_FILE = "not a regular file"
+
+#: A file's content as read (``None``: it does not exist; :data:`NOT_A_FILE`: something else is there).
+Content = bytes | str | None
+
+
 class AlreadyExists(UsageError):
     """A file that must be new already exists."""
 
     code = "already_exists"
+
+
+class ChangedMeanwhile(EnvironmentProblem):
+    """A file a command read while planning changed before it could write: nothing was written.
+
+    ``found`` holds, for each such file, what it holds now (read under the lock).
+    """
+
+    code = "changed_meanwhile"
+
+    def __init__(self, root: Path, expected: dict[Path, Content], found: dict[Path, Content]) -> None:
+        def how(path: Path) -> str:
+            now = found[path]
+            what = ("now exists" if expected[path] is None else "was removed" if now is None
+                    else "is no longer a regular file" if now == NOT_A_FILE else "was changed")
+            return f"{path.relative_to(root)} ({what})"
+
+        super().__init__(f"{', '.join(map(how, sorted(found)))}: changed while this command ran (by another chipwar, or an editor); "
+                         "nothing written; run it again",
+                         hint="run the same command again: it reads the files anew (check first that the other change is one to keep)")
+        self.found = found
+
+
+def current(path: Path) -> Content:
+    """What ``path`` holds now, without following a link: its bytes, ``None`` when nothing is there, else :data:`NOT_A_FILE`."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise EnvironmentProblem(f"{path}: cannot be read ({exc.strerror})", hint="check its permissions") from None
+    if not stat.S_ISREG(mode):
+        return NOT_A_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise EnvironmentProblem(f"{path}: cannot be read ({exc.strerror})", hint="check its permissions") from None
 
 
 def _state_dir(root: Path) -> Path:
@@ -67,16 +118,17 @@ def file_mode() -> int:
 
 
 @contextmanager
-def exclusive_lock(path: Path, *, folder: bool = False) -> Iterator[None]:
+def exclusive_lock(path: Path, *, folder: bool = False, shared: bool = False) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path``: a lock file (made when missing) or, with ``folder``,
     the folder itself. Waits for another holder; the kernel releases it when the process dies,
-    so a lock never goes stale."""
+    so a lock never goes stale. ``shared``: a shared lock instead, held by any number of readers
+    at once, which waits only for an exclusive holder."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if folder else os.open(path, os.O_RDWR | os.O_CREAT, file_mode())
     except OSError as exc:
         raise EnvironmentProblem(f"{path}: cannot be opened to lock it ({exc.strerror})", hint="check its permissions") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -90,6 +142,21 @@ def locked(root: Path) -> Iterator[None]:
     except OSError as exc:
         raise EnvironmentProblem(f"{root}: cannot write here ({exc.strerror})", hint="check the folder's permissions") from None
     with exclusive_lock(_state_dir(root) / LOCK_NAME):
+        yield
+
+
+@contextmanager
+def reading(root: Path) -> Iterator[None]:
+    """Hold the lock of ``root`` shared while a command reads the files it will plan a write from:
+    a transaction being committed there is waited for, so they are never seen half old and half
+    new. (What changes after is caught by :meth:`Transaction.expect`.) Makes no lock file: where
+    there is none, nothing was ever written by chipwar, and a command that ends up writing nothing
+    leaves the checkout as it was."""
+    lock = _state_dir(root) / LOCK_NAME
+    if not lock.is_file():
+        yield
+        return
+    with exclusive_lock(lock, shared=True):
         yield
 
 
@@ -163,20 +230,42 @@ class Transaction:
         self.root = root.resolve()
         self._files: dict[Path, bytes] = {}
         self._create_only: set[Path] = set()
+        self._expected: dict[Path, Content] = {}
         self.recovered: list[str] = []
+        #: Files not written by :meth:`commit` because they already held what was to be written.
+        self.unchanged: list[Path] = []
 
-    def write(self, path: Path, data: bytes, *, create_only: bool = False) -> None:
-        """Stage ``data`` for ``path`` (which must lie under the root); ``create_only``: refuse if it exists."""
+    def _inside(self, path: Path) -> Path:
         path = Path(os.path.abspath(path if path.is_absolute() else self.root / path))  # never through a link
         if not path.is_relative_to(self.root):
             raise UsageError(f"{path}: outside {self.root}; refused", hint="chipwar writes only inside the corpus checkout")
+        return path
+
+    def write(self, path: Path, data: bytes, *, create_only: bool = False) -> None:
+        """Stage ``data`` for ``path`` (which must lie under the root); ``create_only``: refuse if it exists."""
+        path = self._inside(path)
         self._files[path] = data
         if create_only:
             self._create_only.add(path)
 
+    def expect(self, path: Path, content: Content) -> None:
+        """Record that ``path`` held ``content`` (``None``: did not exist) when the command read it while planning.
+
+        :meth:`commit` writes nothing (:class:`ChangedMeanwhile`) unless, under the lock, it
+        still does — or already holds exactly what this transaction writes there, which is then
+        left as it is (:attr:`unchanged`). ``path`` need not be written: a file the plan only
+        read is checked the same way.
+        """
+        self._expected[self._inside(path)] = content
+
     def commit(self) -> list[Path]:
-        """Put every staged file in place, all or nothing; return the paths written."""
-        if not self._files:
+        """Put every staged file in place, all or nothing; return the paths written.
+
+        With nothing to write, still checks under the lock what :meth:`expect` recorded, so a
+        command that decides to write nothing (an import blocked by conflicts) decided on the
+        files as they are.
+        """
+        if not self._files and not self._expected:
             return []
         folders = sorted({p.parent for p in self._files})
         with locked(self.root):
@@ -187,32 +276,65 @@ class Transaction:
             if exists:
                 shown = ", ".join(str(p.relative_to(self.root)) for p in exists)
                 raise AlreadyExists(f"{shown}: already exists; nothing written", hint="it was made by another run or earlier")
-            mode = file_mode()
-            staged: list[tuple[Path, Path]] = []
+            _check_regular(self.root, self._files)
+            self.unchanged = self._check_expected()
+            files = {p: d for p, d in self._files.items() if p not in self.unchanged}
+            if files:
+                self._put(files)
+        return list(files)
+
+    def _check_expected(self) -> list[Path]:
+        """Raise :class:`ChangedMeanwhile` when a file is no longer what was read; return those that already hold their new content."""
+        already, changed = [], {}
+        for path, expected in self._expected.items():
+            now = current(path)
+            if path in self._files and now == self._files[path]:
+                already.append(path)
+            elif now != expected:
+                changed[path] = now
+        if changed:
+            raise ChangedMeanwhile(self.root, self._expected, changed)
+        return already
+
+    def _put(self, files: dict[Path, bytes]) -> None:
+        """Stage, journal and rename ``files`` (the lock held)."""
+        mode = file_mode()
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for path, data in files.items():
+                staged.append((_stage(path, data, mode), path))
+            journal = [[str(t.relative_to(self.root)), str(p.relative_to(self.root))] for t, p in staged]
+            journal_path = _state_dir(self.root) / JOURNAL_NAME
+            os.replace(_stage(journal_path, orjson.dumps(journal), mode), journal_path)
+        except BaseException as exc:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise EnvironmentProblem(f"{exc.filename or self.root}: cannot write ({exc.strerror or exc}); nothing written",
+                                         hint="check the free space and the folder's permissions") from None
+            raise
+        for tmp, path in staged:
             try:
-                for path, data in self._files.items():
-                    staged.append((_stage(path, data, mode), path))
-                journal = [[str(t.relative_to(self.root)), str(p.relative_to(self.root))] for t, p in staged]
-                journal_path = _state_dir(self.root) / JOURNAL_NAME
-                os.replace(_stage(journal_path, orjson.dumps(journal), mode), journal_path)
-            except BaseException as exc:
-                for tmp, _ in staged:
-                    tmp.unlink(missing_ok=True)
-                if isinstance(exc, OSError):
-                    raise EnvironmentProblem(f"{exc.filename or self.root}: cannot write ({exc.strerror or exc}); nothing written",
-                                             hint="check the free space and the folder's permissions") from None
-                raise
-            for tmp, path in staged:
-                try:
-                    os.replace(tmp, path)
-                except OSError as exc:
-                    raise EnvironmentProblem(f"{path.relative_to(self.root)}: write interrupted ({exc.strerror or exc}); the next "
-                                             "chipwar command that writes here finishes it (all files or none)",
-                                             hint="check the free space and the folder's permissions, then run it again") from None
-            for folder in folders:
-                fsync_dir(folder)
-            journal_path.unlink()
-        return list(self._files)
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise EnvironmentProblem(f"{path.relative_to(self.root)}: write interrupted ({exc.strerror or exc}); the next "
+                                         "chipwar command that writes here finishes it (all files or none)",
+                                         hint="check the free space and the folder's permissions, then run it again") from None
+        for folder in sorted({p.parent for p in files}):
+            fsync_dir(folder)
+        journal_path.unlink()
+
+
+def _check_regular(root: Path, paths: dict[Path, bytes]) -> None:
+    """Refuse a target that exists and is no regular file (a folder): its rename would fail after others were done."""
+    for path in paths:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue  # missing (made new), or unreadable (its staging fails with the reason)
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{path.relative_to(root)}: is a folder or another thing that is not a regular file; nothing written",
+                             hint="move it out of the way, then run again")
 
 
 def _check_no_links(root: Path, paths: dict[Path, bytes]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..report import Report, short
+from ..report import Report
 from ._util import CORPUS, FORMAT, finish, open_corpus, progress
 
 
@@ -173,7 +173,8 @@ def intake(received: Path, doc_id: str, url: str | None, publisher: str | None, 
     finish(None, {"doc_id": doc_id, "metadata": meta},
            [f"added {doc_id}: {meta['intake']['length_codepoints']} code points, sha256 {meta['intake']['text_sha256'][:12]}…, "
             f"split {meta['split']}" + (f", normalised: {', '.join(steps)}" if steps else ""),
-            "Next: `chipwar validate`, then annotate it (annotations/GUIDELINES.md)."])
+            "Next: `chipwar generate` (the generated figures count documents), then `chipwar validate`, "
+            "then annotate it (annotations/GUIDELINES.md)."])
 
 
 @click.command()
@@ -205,7 +206,8 @@ def agree(set_a: str, set_b: str, corpus_path: Path, fmt: str) -> None:
             lines.append(f"not compared ({side}): {', '.join(docs)}")
     lines.append("Next: adjudicate the differences into annotations/gold/ and run `chipwar validate`.")
     finish(Report(problems=result.problems), result.to_dict(), lines,
-           failed=["agree: the files listed above were left out of these figures; run `chipwar validate` for every problem in them."])
+           failed=["agree: not everything was compared (see above): files that fail validation are left out, and sets with no "
+                   "document in common compare nothing; `chipwar validate` lists every problem."])
 
 
 @click.command()
@@ -233,8 +235,9 @@ def reanchor(doc_id: str, new_text_file: Path, reason: str, drop_unplaced: bool,
       chipwar reanchor reg-2023-qiming fixed.txt --reason "Huawai -> Huawei (typo in the received copy)"
     """
     from ..align import describe_edits
-    from ..reanchor import plan_reanchor, write_reanchor
+    from ..reanchor import check_reason, plan_reanchor, write_reanchor
 
+    check_reason(reason)
     corpus = open_corpus(corpus_path)
     plan = plan_reanchor(corpus, doc_id, new_text_file)
     written = [] if dry_run or (plan.unplaced and not drop_unplaced) else write_reanchor(corpus, plan, reason, drop_unplaced)
@@ -242,12 +245,9 @@ def reanchor(doc_id: str, new_text_file: Path, reason: str, drop_unplaced: bool,
     lines = [f"reanchor {doc_id}: text {plan.old_length} → {plan.new_length} code points; {c['spans']} span(s) in "
              f"{len(plan.annotation_files)} set(s): {c['aligned']} aligned ({c['moved']} moved), {c['context']} by context, "
              f"{c['edited']} edited, {c['unplaced']} unplaced"]
-    for p in plan.edited + plan.unplaced:
-        if p.placed:
-            lines.append(f"  edited   {p.set_name} {p.layer} {p.id} {p.label} [{p.old_start}, {p.old_end}) → [{p.new_start}, {p.new_end}): "
-                         + describe_edits(p.old_text, p.new_text or ""))
-        else:
-            lines.append(f"  UNPLACED {p.set_name} {p.layer} {p.id} {p.label} [{p.old_start}, {p.old_end}) {short(p.old_text, 40)}: {p.reason}")
+    for p in plan.edited:  # the unplaced ones are the report's problems
+        lines.append(f"  edited   {p.set_name} {p.layer} {p.id} {p.label} [{p.old_start}, {p.old_end}) → [{p.new_start}, {p.new_end}): "
+                     + describe_edits(p.old_text, p.new_text or ""))
     if written:
         dropped = f", {len(plan.unplaced)} unplaced span(s) dropped (see each file's decisions)" if plan.unplaced else ""
         lines.append(f"wrote {len(written)} file(s){dropped}. Next: `chipwar validate`, review with `chipwar diff HEAD`, "
@@ -255,7 +255,7 @@ def reanchor(doc_id: str, new_text_file: Path, reason: str, drop_unplaced: bool,
     elif dry_run:
         lines.append("dry run: nothing written. Next: run again without --dry-run.")
     blocked = bool(plan.unplaced) and not written and not dry_run
-    finish(None, {**plan.to_dict(), "written": [corpus.rel(p) for p in written]}, lines,
+    finish(plan.report(dropping=drop_unplaced), {**plan.to_dict(), "written": [corpus.rel(p) for p in written]}, lines,
            failed=[f"nothing written: {len(plan.unplaced)} span(s) could not be placed. Fix NEW_TEXT_FILE, or run again with "
                    "--drop-unplaced to drop them (each is recorded in its file's decisions)."],
            exit_code=1 if blocked or (dry_run and plan.unplaced) else 0)

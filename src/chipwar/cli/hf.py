@@ -97,23 +97,28 @@ def rehydrate(dataset: Path, texts: Path, out: Path, fmt: str) -> None:
 @click.option("--folder", type=click.Path(path_type=Path), default="dist/chipwar", show_default=True,
               help="Built dataset folder; only the files the build made are sent.")
 @click.option("--dry-run", is_flag=True, help="List exactly what would be uploaded; send nothing.")
+@click.option("--include-texts", is_flag=True,
+              help="Publish article texts whose rights do not allow redistribution: only when you hold the rights to share them.")
 @FORMAT
-def publish(repo_id: str, tag: str | None, folder: Path, dry_run: bool, fmt: str) -> None:
+def publish(repo_id: str, tag: str | None, folder: Path, dry_run: bool, include_texts: bool, fmt: str) -> None:
     """Upload a built dataset folder to the Hugging Face Hub and tag the release.
 
     Only the files the build made (listed in its .chipwar-build.json) are sent, never other
-    files in the folder. The token is read from the environment (HF_TOKEN) only, and never
-    printed.
+    files in the folder. The tag must be v + the build's dataset version. A build with the
+    article texts is refused while any document's rights say its text may not be
+    redistributed: publish a --no-text build instead, or pass --include-texts if you hold
+    the rights. The token is read from the environment (HF_TOKEN) only, and never printed.
 
     \b
     Examples:
-      chipwar publish --repo-id my-org/chipwar --tag v1.0.0 --dry-run
-      HF_TOKEN=... chipwar publish --repo-id my-org/chipwar --tag v1.0.0
+      chipwar build --no-text --out dist/chipwar-annotations
+      chipwar publish --repo-id my-org/chipwar --folder dist/chipwar-annotations --tag v1.0.0 --dry-run
+      HF_TOKEN=... chipwar publish --repo-id my-org/chipwar --folder dist/chipwar-annotations --tag v1.0.0
     """
     from ..hf.publish import plan_publish
     from ..hf.publish import publish as do_publish
 
-    plan = plan_publish(folder, repo_id, tag)
+    plan = plan_publish(folder, repo_id, tag, include_texts=include_texts)
     info = {"repo_id": plan.repo_id, "tag": plan.tag, "files": plan.files, "total_bytes": plan.total_bytes}
     if dry_run:
         finish(None, {**info, "dry_run": True, "url": None},

@@ -26,6 +26,9 @@ from ..report import short
 REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 TAG = re.compile(r"v\d+\.\d+\.\d+")
 
+#: Where ``chipwar build`` writes by default: the folder to suggest when another one is not a build.
+DEFAULT_FOLDER = "dist/chipwar"
+
 
 class PublishError(EnvironmentProblem):
     """The folder cannot be published: the Hub cannot be reached, or refused."""
@@ -42,8 +45,13 @@ class PublishPlan:
     total_bytes: int
 
 
-def plan_publish(folder: Path, repo_id: str, tag: str | None) -> PublishPlan:
-    """List exactly what would be uploaded: the files the build made; refuse anything else."""
+def plan_publish(folder: Path, repo_id: str, tag: str | None, *, include_texts: bool = False) -> PublishPlan:
+    """List exactly what would be uploaded: the files the build made; refuse anything else.
+
+    Also refused: a tag that is not ``v<the build's dataset_version>`` (the Hub revision would
+    name another version than the files hold), and, unless ``include_texts``, a build holding
+    article texts whose rights say they may not be redistributed.
+    """
     if not REPO_ID.fullmatch(repo_id) or ".." in repo_id or repo_id.endswith((".git", ".")):
         raise UsageError(f"--repo-id {short(repo_id)}: expected OWNER/NAME (letters, digits, '-', '_', '.')",
                          hint="e.g. --repo-id my-org/chipwar")
@@ -55,7 +63,7 @@ def plan_publish(folder: Path, repo_id: str, tag: str | None) -> PublishPlan:
     marker = read_build_marker(folder)
     if marker is None:
         raise UsageError(f"--folder {folder}: not a chipwar build (no valid {BUILD_MARKER} listing the files it made); nothing sent",
-                         hint=f"run `chipwar build --out {folder}` and publish what it writes")
+                         hint=f"run `chipwar build --out {DEFAULT_FOLDER}` and publish that folder (--folder {DEFAULT_FOLDER})")
     files = sorted(marker["files"])
     sizes = []
     for name in files:
@@ -70,7 +78,45 @@ def plan_publish(folder: Path, repo_id: str, tag: str | None) -> PublishPlan:
     if "README.md" not in files:
         raise UsageError(f"--folder {folder}: the build has no dataset card README.md; nothing sent",
                          hint=f"build it again with `chipwar build --out {folder}`")
+    if tag is not None:
+        _check_tag(folder, marker, tag)
+    if marker.get("with_text") is not False and not include_texts:
+        _check_texts_may_be_shared(folder, [f for f in files if f.startswith("data/documents/")])
     return PublishPlan(repo_id, folder, files, tag, sum(sizes))
+
+
+def _check_tag(folder: Path, marker: dict, tag: str) -> None:
+    """Refuse a tag other than ``v`` + the dataset version the build records."""
+    version = marker.get("dataset_version")
+    if not isinstance(version, str):
+        raise UsageError(f"--folder {folder}: the build does not record its dataset version, so --tag {tag} cannot be checked; "
+                         "nothing sent", hint=f"build it again with `chipwar build --out {folder}`")
+    if tag != f"v{version}":
+        raise UsageError(f"--tag {short(tag)}: the build in {folder} is dataset version {short(version)}, so its tag is "
+                         f"v{version}; nothing sent",
+                         hint=f"use --tag v{version}, or build the version you mean to tag (`chipwar build --out {folder}` "
+                              "from the checkout of that release)")
+
+
+def _check_texts_may_be_shared(folder: Path, documents: list[str]) -> None:
+    """Refuse a build whose ``documents`` files hold texts that may not be redistributed (per their rights)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    closed: list[str] = []
+    for name in documents:
+        try:
+            rows = pq.read_table(folder / name, columns=["doc_id", "rights"]).to_pylist()
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+            raise UsageError(f"--folder {folder}: {name} cannot be read ({short(str(exc), 200)}), so whether its texts may be "
+                             "shared is unknown; nothing sent", hint=f"build it again with `chipwar build --out {folder}`") from None
+        closed += [str(r["doc_id"]) for r in rows if not (isinstance(r["rights"], dict) and r["rights"].get("redistributable") is True)]
+    if closed:
+        shown = ", ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")
+        raise UsageError(f"--folder {folder}: the build holds the article texts of {len(closed)} document(s) whose rights do not "
+                         f"allow redistribution ({shown}); nothing sent",
+                         hint="publish an annotations-only build (`chipwar build --no-text --out dist/chipwar-annotations`, then "
+                              "--folder dist/chipwar-annotations), or pass --include-texts if you hold the rights to share them")
 
 
 def publish(plan: PublishPlan, message: str) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EnvironmentProblem, UsageError
-from ..outputs import check_output
+from ..errors import EnvironmentProblem
+from ..outputs import check_output_file
 from ..writer import replace_file
 
 
@@ -24,11 +24,6 @@ class LabelStudioError(EnvironmentProblem):
 
 
 def write_output(out: Path, data: bytes, corpus_root: Path) -> Path:
-    """Write a config or task file to ``out``, which must lie outside the corpus's own files and not be a folder."""
-    target = check_output(out, corpus_root, "--out")
-    if target.is_dir() or (target.exists() and not target.is_file()):
-        raise UsageError(f"--out {out}: is a folder or a device, not a file", hint="name a file, e.g. dist/tasks.json")
-    try:
-        return replace_file(target, data)
-    except OSError as exc:
-        raise EnvironmentProblem(f"--out {out}: cannot write ({exc.strerror})", hint="check the folder exists and is writable") from None
+    """Write a config or task file to ``out``: a file outside the corpus that is none of the checkout's own
+    (:func:`chipwar.outputs.check_output_file`)."""
+    return replace_file(check_output_file(out, corpus_root, "--out"), data)

@@ -14,8 +14,16 @@ Regions are grouped by id; every span's text is checked against the document (a 
 resized after an emoji stores UTF-16 offsets: repaired when unambiguous, and reported); a
 task whose text differs from the corpus is refused; and the files must pass every check of
 ``chipwar validate`` before any is written, all at once. A malformed export gives problems
-located by JSON pointer into the export, naming document and region (exit 1), or, when it
-is no export at all, a usage error (exit 2); never a crash.
+located by JSON pointer into the export, naming document and region (exit 1) — also those
+found in the file an import would write, traced back to the region they came from — or, when
+it is no export at all, a usage error (exit 2); never a crash.
+
+Conflicts (a file of the set that exists and differs) are decided on the files as they are
+when the write happens: each target is recorded as read while planning
+(:meth:`chipwar.writer.Transaction.expect`), and the write, or the decision to write nothing,
+is checked against them under the lock. A file that meanwhile came to hold exactly what the
+import makes is unchanged, never a conflict; one that came to differ is a conflict (or, with
+``--replace``, stops the import: its content was planned from the file as it was).
 """
 
 from __future__ import annotations
@@ -27,13 +35,14 @@ from typing import Any
 from ..corpus import Corpus
 from ..files import dumps_json, sha256_text
 from ..ids import check_set_name
-from ..report import Problem, Report
+from ..layers import LAYERS
+from ..report import Problem, Report, pointer
 from ..schema import load_schemas
 from ..validation.annotations import check_annotation_data
-from ..writer import write_files
+from ..writer import NOT_A_FILE, ChangedMeanwhile, Content, Transaction, current, reading
 from .export import TaskLocation, check_export, choose_annotation, read_export, task_document
-from .records import read_existing, trusted_bases
-from .spans import build_annotation
+from .records import trusted_bases
+from .spans import Built, build_annotation
 from .tasks import TASK_KEY
 
 
@@ -49,6 +58,8 @@ class ImportResult:
     written: list[Path] = field(default_factory=list)
     blocked: bool = False
     report: Report = field(default_factory=Report)
+    #: Every target file as read while planning (``None``: absent), checked again when writing.
+    read: dict[Path, Content] = field(default_factory=dict)
 
 
 def import_file(corpus: Corpus, path: Path, annotator: str, *, user: str | None = None, kind: str = "person",
@@ -60,12 +71,49 @@ def import_file(corpus: Corpus, path: Path, annotator: str, *, user: str | None 
 
 def import_tasks(corpus: Corpus, export: Any, annotator: str, *, source: str, user: str | None = None, kind: str = "person",
                  replace: bool = False) -> ImportResult:
-    """Plan the import and write every file at once when there is no error and no conflict (or ``replace``)."""
+    """Plan the import and write every file at once when there is no error and no conflict (or ``replace``).
+
+    Raises :class:`chipwar.writer.ChangedMeanwhile` when a target changed after planning in a
+    way that is no conflict to list (it was removed, or changed under ``replace``).
+    """
     result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
+    if not result.report.ok:
+        return result
     result.blocked = bool(result.conflicts) and not replace
-    if result.report.ok and not result.blocked and result.files:
-        result.written = write_files(corpus.root, rendered(result))
+    tx = Transaction(corpus.root)
+    for path, raw in result.read.items():
+        tx.expect(path, raw)
+    if not result.blocked:
+        for path, data in rendered(result).items():
+            tx.write(path, data)
+    try:
+        result.written = tx.commit()
+    except ChangedMeanwhile as exc:
+        if replace or not _conflicts_now(result, exc.found):
+            raise
+        return result
+    result.unchanged += tx.unchanged
     return result
+
+
+def _conflicts_now(result: ImportResult, found: dict[Path, Content]) -> bool:
+    """Recount the conflicts on the files as the lock found them; False when a change is no conflict (a file removed)."""
+    targets = {path: result.read[path] for path in result.unchanged} | rendered(result)
+    unchanged, conflicts = [], []
+    if set(found) - set(targets):
+        return False  # a document's text changed: the spans were checked against the old one
+    for path, data in targets.items():
+        now = found.get(path, result.read[path])
+        if now is None and result.read[path] is None:
+            continue
+        if not isinstance(now, bytes):
+            return False
+        (unchanged if now == data else conflicts).append(path)
+    if not conflicts:
+        return False
+    result.unchanged, result.conflicts, result.blocked = unchanged, conflicts, True
+    result.files = {path: data for path, data in result.files.items() if path not in unchanged}
+    return True
 
 
 def rendered(result: ImportResult) -> dict[Path, bytes]:
@@ -80,41 +128,78 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
     tasks = check_export(export, source)
     schemas = load_schemas(corpus.schema_dir)
     result = ImportResult()
-    doc_ids = set(corpus.doc_ids())
-    seen: set[str] = set()
-    for n, task in enumerate(tasks):
-        where = TaskLocation(source, (n,), result.report)
-        found = task_document(corpus, task, where, doc_ids)
-        if found is None:
-            continue
-        doc_id, text = found
-        if doc_id in seen:
-            where.problem("duplicate_task", "a second task for the same document", "data", "doc_id",
-                          hint="delete the duplicate task in Label Studio")
-            continue
-        seen.add(doc_id)
-        where.rel = f"annotations/{annotator}/{doc_id}.json"
-        chosen = choose_annotation(task["annotations"], where, user)
-        if chosen is None:
-            continue
-        sha = sha256_text(text)
-        path = corpus.annotation_path(annotator, doc_id)
-        if path.resolve() != corpus.root.resolve() / "annotations" / annotator / f"{doc_id}.json":
-            result.report.add(Problem("target_is_a_link", "the file to write is, or lies in, a symbolic link; writing it would change "
-                                      "the file the link points at", where.rel, doc_id, found=str(path.resolve()),
-                                      expected="a regular file under annotations/",
-                                      hint="replace the link with a regular file or folder, or import under another --annotator"))
-            continue
-        existing = read_existing(path)
-        bases = trusted_bases(corpus, annotator, doc_id, sha, existing, task["data"].get(TASK_KEY), where)
-        ann = build_annotation(schemas, where, chosen, text, sha, bases, annotator, kind, result.notices, result.repaired)
-        if ann is None:
-            continue
-        check_annotation_data(schemas, ann, where.rel, doc_id, text, sha, result.report)
-        if path.exists() or path.is_symlink():
-            if existing == dumps_json(ann):
-                result.unchanged.append(path)
+    with reading(corpus.root):  # an import or correction being written is waited for: never half of it read
+        doc_ids = set(corpus.doc_ids())
+        seen: set[str] = set()
+        for n, task in enumerate(tasks):
+            where = TaskLocation(source, (n,), result.report)
+            found = task_document(corpus, task, where, doc_ids)
+            if found is None:
                 continue
-            result.conflicts.append(path)
-        result.files[path] = ann
+            doc_id, text = found
+            if doc_id in seen:
+                where.problem("duplicate_task", "a second task for the same document", "data", "doc_id",
+                              hint="delete the duplicate task in Label Studio")
+                continue
+            seen.add(doc_id)
+            where.rel = f"annotations/{annotator}/{doc_id}.json"
+            chosen = choose_annotation(task["annotations"], where, user)
+            if chosen is None:
+                continue
+            sha = sha256_text(text)
+            result.read[corpus.text_path(doc_id)] = text.encode("utf-8")  # the spans are checked against it: it must stay
+            path = corpus.annotation_path(annotator, doc_id)
+            if path.resolve() != corpus.root.resolve() / "annotations" / annotator / f"{doc_id}.json":
+                result.report.add(Problem("target_is_a_link", "the file to write is, or lies in, a symbolic link; writing it would change "
+                                          "the file the link points at", where.rel, doc_id, found=str(path.resolve()),
+                                          expected="a regular file under annotations/",
+                                          hint="replace the link with a regular file or folder, or import under another --annotator"))
+                continue
+            existing = result.read[path] = current(path)
+            if existing == NOT_A_FILE:
+                result.report.add(Problem("target_not_a_file", "the file to write is a folder or another thing that is not a regular file",
+                                          where.rel, doc_id, expected="a regular file, or nothing", found="not a regular file",
+                                          hint="move it out of the way, or import under another --annotator"))
+                continue
+            bases = trusted_bases(corpus, annotator, doc_id, sha, existing, task["data"].get(TASK_KEY), where)
+            built = build_annotation(schemas, where, chosen, text, sha, bases, annotator, kind, result.notices, result.repaired)
+            if built is None:
+                continue
+            ann = built.data
+            checked = Report()
+            check_annotation_data(schemas, ann, where.rel, doc_id, text, sha, checked)
+            result.report.extend(in_export(problem, built, where) for problem in checked.problems)
+            if existing is not None:
+                if existing == dumps_json(ann):
+                    result.unchanged.append(path)
+                    continue
+                result.conflicts.append(path)
+            result.files[path] = ann
     return result
+
+
+def in_export(problem: Problem, built: Built, where: TaskLocation) -> Problem:
+    """A problem found in the file an import would write, shown where the annotator can fix it: the region (or the
+    annotation) of the export it came from, with the place in the unwritten file kept in the message."""
+    parts = problem.pointer.split("/")[1:]
+    layer, field_name = (parts[0], parts[2] if len(parts) > 2 else None) if parts else (None, None)
+    source = built.spans.get((layer, int(parts[1]))) if layer in LAYERS and len(parts) > 1 and parts[1].isdigit() else None
+    region = None
+    if source is not None:
+        region, items = source
+        item = next((i for i in items if i.control.name == field_name), None) or next(i for i in items if i.control.name == layer)
+        place = (*item.parts, "value", "labels" if item.control.type == "labels" else
+                 "choices" if item.control.type == "choices" else "text")
+        what = f"the {field_name} of region {region}" if field_name else f"region {region}"
+    elif layer == "document_labels":
+        item = next((i for i in built.document if i.control.name == field_name), None)
+        place = (*item.parts, "value") if item is not None else (*built.parts, "result")
+        what = f"the document's {field_name or 'labels'}"
+    else:
+        place = built.parts
+        what = "this annotation"
+    written = f"{problem.file}#{problem.pointer}" if problem.pointer else problem.file
+    return Problem(problem.code, f"{problem.message} (at {written} in the file this import would write)", where.source,
+                   problem.doc_id, region or problem.annotation_id, pointer(*where.base, *place), problem.expected, problem.found,
+                   f"in Label Studio, fix {what} in the task of document {problem.doc_id}, then export and import again "
+                   "(the labels and values allowed are those of `chipwar labelstudio config`)", problem.severity)

@@ -9,6 +9,7 @@ a new or changed one is the annotator's, dated when Label Studio stored the anno
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..layers import DOCUMENT_LABELS, LAYER_BOOL_FIELDS, LAYER_ID_PREFIX, LAYER_SPAN_DEF, LAYERS
@@ -23,8 +24,22 @@ from .regions import Item, Region, check_region, group, take_values
 _LOCAL_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
+@dataclass
+class Built:
+    """An annotation file made from one Label Studio annotation, and where in the export each part of it came from,
+    so that a problem found in the file can be shown where the annotator can fix it."""
+
+    data: dict[str, Any]
+    #: The annotation's place in its task: ``("annotations", index)``.
+    parts: tuple[str | int, ...]
+    #: ``(layer, index of the span in the file)`` -> the region it was made from: its id and its result items.
+    spans: dict[tuple[str, int], tuple[str, list[Item]]]
+    #: The result items of the document's own choices and note.
+    document: list[Item]
+
+
 def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, dict], text: str, sha: str, bases: list[dict],
-                     annotator: str, kind: str, notices: list[str], repaired: list[str]) -> dict | None:
+                     annotator: str, kind: str, notices: list[str], repaired: list[str]) -> Built | None:
     """Build one annotation file from one Label Studio annotation and the repository's records; problems go to the report."""
     index, ann = chosen
     items = ann.get("result")
@@ -35,10 +50,12 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
         return None
     regions, relations = group(items, where, ("annotations", index, "result"))
     document_values: dict[str, str | None] = {}
+    document_items: list[Item] = []
     checked: list[Region] = []
     for rid, region_items in regions.items():
         if all(not item.control.layers for item in region_items):
             take_values(region_items, document_values, where, rid)
+            document_items += region_items
         elif any(not item.control.layers for item in region_items):
             where.problem("bad_region", "the region mixes document-level and span controls", *region_items[0].parts, region=rid,
                           hint="delete the region in Label Studio and draw it again")
@@ -49,20 +66,22 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
     _link(relations, regions, region_spans, where)
     for layer in LAYERS:
         spans[layer].sort(key=lambda s: (s["start"], -s["end"], s["label"]))
+    place = {id(span): (layer, i) for layer in LAYERS for i, span in enumerate(spans[layer])}
+    sources = {place[id(span)]: (rid, regions[rid]) for rid, made in region_spans.items() for _, span in made}
     known = [base_spans(base) for base in bases]
     for layer in LAYERS:
         for span in spans[layer]:
             old = next((b[span["id"]] for b in known if span["id"] in b and same_record(b[span["id"]], span)), None)
             if old is not None and "provenance" in old:
                 span["provenance"] = old["provenance"]
-    return {
+    return Built({
         "schema_version": schemas.version, "doc_id": where.doc_id, "text_sha256": sha,
         "annotator": {"name": annotator, "kind": kind,
                       "description": f"Label Studio user {user_key(ann)}; imported with `chipwar labelstudio import` from {where.source}."},
         "document_labels": _document_labels(document_values, bases, provenance, where),
         "canonical_entities": _canonical(spans["entities"], bases, where.rel, notices), **spans,
         "decisions": next((base["decisions"] for base in bases if isinstance(base.get("decisions"), list)), []),
-    }
+    }, ("annotations", index), sources, document_items)
 
 
 def _make_spans(schemas: Schemas, doc_id: str, regions: list[Region], bases: list[dict], provenance: dict, rel: str,

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..corpus import Corpus
 from ..ids import check_set_name
+from ..report import short
 from ..schema import load_schemas
 from . import LabelStudioError
 from .config import label_config
@@ -21,6 +22,9 @@ from .importer import ImportResult, import_tasks
 from .tasks import build_tasks
 
 DEFAULT_PROJECT = "chipwar"
+#: What to check when the server cannot be reached.
+SERVER_HINT = ("is the server running? Start the local one with `python3 scripts/labelstudio_server.py start`; "
+               "check that LABEL_STUDIO_URL is its address (e.g. http://127.0.0.1:8080)")
 
 
 @dataclass
@@ -38,12 +42,12 @@ def client() -> Any:
     """An SDK client for the server in the environment; a clear error when anything is missing."""
     url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
     if not url or not key:
-        raise LabelStudioError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a personal access token) in the environment; "
-                               "with the local server: python scripts/labelstudio_server.py run -- chipwar labelstudio …")
+        raise LabelStudioError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a personal access token) in the environment",
+                               hint=f"with the local server: python3 scripts/labelstudio_server.py run -- chipwar labelstudio …; {SERVER_HINT}")
     try:
         from label_studio_sdk import LabelStudio
     except ImportError:
-        raise LabelStudioError("label-studio-sdk is not installed: pip install 'chipwar[labelstudio]'") from None
+        raise LabelStudioError("label-studio-sdk is not installed", hint="pip install 'chipwar[labelstudio]'") from None
     return LabelStudio(base_url=url.rstrip("/"), api_key=key, timeout=120)
 
 
@@ -54,7 +58,8 @@ def find_project(ls: Any, title: str) -> Any | None:
 def push(corpus: Corpus, set_name: str | None, title: str = DEFAULT_PROJECT) -> PushResult:
     """Create or update the project (config, then one task per document not yet in it)."""
     if len(title) < 3:
-        raise LabelStudioError(f"--project {title!r}: Label Studio needs a title of at least 3 characters")
+        raise LabelStudioError(f"--project {title!r}: Label Studio needs a title of at least 3 characters",
+                               hint="pass a longer --project title, or leave it out for 'chipwar'")
     config = label_config(load_schemas(corpus.schema_dir))
     tasks = build_tasks(corpus, set_name)
     ls = _call(client)
@@ -79,7 +84,8 @@ def export(title: str = DEFAULT_PROJECT) -> list[dict[str, Any]]:
     ls = _call(client)
     project = _call(find_project, ls, title)
     if project is None:
-        raise LabelStudioError(f"no Label Studio project titled {title!r}; create it with `chipwar labelstudio push`")
+        raise LabelStudioError(f"no Label Studio project titled {title!r} on {os.environ.get('LABEL_STUDIO_URL')}",
+                               hint="create it with `chipwar labelstudio push`, or pass the title you gave it with --project")
     tasks = _call(ls.projects.exports.as_json, project.id)
     emails = {u.id: u.email for u in _call(lambda: list(ls.users.list()))}
     for task in tasks if isinstance(tasks, list) else ():  # the export names users by id only; the annotator record should say who
@@ -106,8 +112,15 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - the SDK raises httpx and ApiError types; both are reported the same way
         status = getattr(exc, "status_code", None)
+        url = os.environ.get("LABEL_STUDIO_URL")
         if status == 401:
-            raise LabelStudioError("Label Studio refused the token (401): LABEL_STUDIO_API_KEY must be a valid personal "
-                                   "access token of this server") from None
-        raise LabelStudioError(f"Label Studio at {os.environ.get('LABEL_STUDIO_URL')}: {type(exc).__name__}"
-                               + (f" (HTTP {status})" if status else f": {exc}")) from None
+            raise LabelStudioError(f"Label Studio at {url} refused the token (HTTP 401)",
+                                   hint="LABEL_STUDIO_API_KEY must be a personal access token of this server (Account & "
+                                        "Settings → Personal Access Token); python3 scripts/labelstudio_server.py run -- … sets "
+                                        "both for the local server") from None
+        if status:
+            raise LabelStudioError(f"Label Studio at {url}: {type(exc).__name__} (HTTP {status})",
+                                   hint="check that LABEL_STUDIO_URL is the server's address and that its version is one "
+                                        "label-studio-sdk 2.x works with; the server's log says more") from None
+        raise LabelStudioError(f"Label Studio at {url}: cannot be reached ({type(exc).__name__}: {short(str(exc), 200)})",
+                               hint=SERVER_HINT) from None

@@ -7,11 +7,12 @@ are reported and never read.
 
 Checks, per document (:mod:`.documents`): the text is UTF-8, NFC, not empty, without CR, BOM
 or control characters, and its SHA-256 and length equal the metadata; the metadata follows
-``schema/document.schema.json``. Per annotation file (:mod:`.annotations`): JSON Schema
-(closed label sets included; :mod:`.schema_problems`); offsets are JSON integers (the
-schema's ``integer`` also admits ``1.0`` and ``1e30``); the file's document exists and its
-text SHA-256 matches (else the file is *stale*); for every span ``0 <= start < end <=
-len(text)``, ``text[start:end] == span["text"]`` and no white space at the edges; ids are
+``schema/document.schema.json`` and keeps the split assigned from the id
+(:mod:`chipwar.splits`). Per annotation file (:mod:`.annotations`): JSON Schema (closed label
+sets included; :mod:`.schema_problems`); offsets are JSON integers (the schema's ``integer``
+also admits ``1.0`` and ``1e30``); the file's document exists and its text SHA-256 matches
+(else the file is *stale*); for every span ``0 <= start < end <= len(text)``,
+``text[start:end] == span["text"]`` and no white space at the edges; ids are
 ``<doc_id>:<local>`` and unique; every canonical-entity reference resolves. Across the files
 of a set, one canonical id has one record, label and name (:mod:`.canonical`). What an
 interrupted write left is reported as a warning.
@@ -23,7 +24,8 @@ the NFC check goes line by line, and a span that passes every check costs one co
 chain; problems are then described by the slower code.
 
 Readers that trust the data (stats, agreement, generated figures) load it through
-:mod:`.sound`, which gives them only the files that pass.
+:mod:`.sound`, which runs these same checks (annotation files against their document's
+text) and gives them only the files that pass.
 
 Nothing is re-exported here: import from the module that holds a name.
 """

@@ -64,7 +64,8 @@ def _check_canonical(data: dict, rel: str, doc_id: str, report: Report) -> set[s
             continue
         if cid in seen:
             report.add(Problem("duplicate_id", f"canonical entity {short(cid)} is defined twice", rel, doc_id, cid,
-                               pointer("canonical_entities", i, "id"), expected="unique canonical ids", found=short(cid)))
+                               pointer("canonical_entities", i, "id"), expected="unique canonical ids", found=short(cid),
+                               hint="merge the two records into one, or give this one a new id and point its spans at it"))
         seen.add(cid)
     return seen
 
@@ -168,13 +169,16 @@ def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> boo
 
 def _check_offsets(layer: str, i: int, sid: str | None, start: int, end: int, surface: Any, text: str, n: int,
                    rel: str, doc_id: str, report: Report) -> None:
-    if end <= start:
-        report.add(Problem("offset_order", "span ends before or where it starts", rel, doc_id, sid, pointer(layer, i, "end"),
-                           expected=f"end > start ({_number(start)})", found=_number(end)))
-        return
-    if end > n:
-        report.add(Problem("offset_out_of_range", "span ends past the end of the text", rel, doc_id, sid, pointer(layer, i, "end"),
-                           expected=f"end <= {n} (text length in code points)", found=_number(end)))
+    if end <= start or end > n:
+        at = _nearest(text, surface, start) if isinstance(surface, str) else None
+        where = (f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
+                 else "offsets count code points from 0; end is the position after the span's last code point")
+        if end <= start:
+            report.add(Problem("offset_order", "span ends before or where it starts", rel, doc_id, sid, pointer(layer, i, "end"),
+                               expected=f"end > start ({_number(start)})", found=_number(end), hint=where))
+        else:
+            report.add(Problem("offset_out_of_range", "span ends past the end of the text", rel, doc_id, sid, pointer(layer, i, "end"),
+                               expected=f"end <= {n} (text length in code points)", found=_number(end), hint=where))
         return
     if not isinstance(surface, str):
         return

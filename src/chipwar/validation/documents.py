@@ -6,8 +6,11 @@ import hashlib
 import re
 import unicodedata
 from functools import partial
+from typing import Any
 
 from ..report import Problem, Report, pointer, short
+from ..schema import Schemas
+from ..splits import split_for
 from .chunk import BROKEN, Job, Part, load, read_or_report
 from .schema_problems import schema_problems, whole_float_problems
 
@@ -27,15 +30,7 @@ def check_document(job: Job, doc_id: str, part: Part) -> tuple[str | None, str |
     if follow is not None:
         raw = read_or_report(text_path, follow, text_rel, doc_id, part, job.list_checked)
         if raw is not None:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                report.add(Problem("text_not_utf8", f"text is not UTF-8 at byte {exc.start}", text_rel, doc_id,
-                                   expected="UTF-8", found=repr(raw[exc.start:exc.start + 8]),
-                                   hint="re-run intake on the received file; intake decodes and records the encoding"))
-        if text is not None:
-            sha = hashlib.sha256(raw).hexdigest()  # = sha256_text(text): valid UTF-8 decodes and encodes back to the same bytes
-            _check_text_form(raw, text, text_rel, doc_id, report)
+            text, sha = check_text(raw, text_rel, doc_id, report)
     elif text_name not in docs.refused:
         report.add(Problem("missing_text", "metadata has no text file beside it", meta_rel, doc_id,
                            expected=text_rel, found="no such file", hint="restore the text (git checkout) or remove the metadata"))
@@ -46,17 +41,43 @@ def check_document(job: Job, doc_id: str, part: Part) -> tuple[str | None, str |
                                expected=meta_rel, found="no such file", hint="create it with `chipwar intake`"))
         return text, sha
     meta = load(meta_path, follow, meta_rel, doc_id, part, job.list_checked)
-    if meta is BROKEN:
-        return text, sha
-    problems = schema_problems(job.schemas, job.schemas.document_validator, meta, meta_rel, doc_id)
+    if meta is not BROKEN:
+        check_metadata(job.schemas, meta, meta_rel, text_rel, doc_id, text, sha, report)
+    return text, sha
+
+
+def check_text(raw: bytes, rel: str, doc_id: str, report: Report) -> tuple[str | None, str | None]:
+    """Every check of a document's text bytes; return the text and its SHA-256 when it is UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.add(Problem("text_not_utf8", f"text is not UTF-8 at byte {exc.start}", rel, doc_id,
+                           expected="UTF-8", found=repr(raw[exc.start:exc.start + 8]),
+                           hint="re-run intake on the received file; intake decodes and records the encoding"))
+        return None, None
+    _check_text_form(raw, text, rel, doc_id, report)
+    return text, hashlib.sha256(raw).hexdigest()  # = sha256_text(text): valid UTF-8 decodes and encodes back to the same bytes
+
+
+def check_metadata(schemas: Schemas, meta: Any, rel: str, text_rel: str, doc_id: str,
+                   text: str | None, sha: str | None, report: Report) -> None:
+    """Every check of a document's parsed metadata: the schema, its id and split, and the text's
+    SHA-256 and length against ``text`` (skipped when the text is not usable: ``None``)."""
+    problems = schema_problems(schemas, schemas.document_validator, meta, rel, doc_id)
     report.extend(problems)
     if not isinstance(meta, dict) or (problems and problems[0].code == "too_deep"):
-        return text, sha
-    report.extend(whole_float_problems("document", meta, meta_rel, doc_id))
+        return
+    report.extend(whole_float_problems("document", meta, rel, doc_id))
     if meta.get("doc_id") != doc_id:
-        report.add(Problem("doc_id_mismatch", "metadata doc_id differs from the file name", meta_rel, doc_id,
+        report.add(Problem("doc_id_mismatch", "metadata doc_id differs from the file name", rel, doc_id,
                            pointer=pointer("doc_id"), expected=repr(doc_id), found=short(meta.get("doc_id")),
                            hint="the file name stem is the document id; make them equal"))
+    split, assigned = meta.get("split"), split_for(doc_id)
+    if isinstance(split, str) and split != assigned and not any(p.pointer == pointer("split") for p in problems):
+        report.add(Problem("split_changed", "split differs from the one assigned from the document id", rel, doc_id,
+                           pointer=pointer("split"), expected=repr(assigned), found=short(split),
+                           hint=f'set "split" back to {assigned!r}: a document\'s split is fixed by its id '
+                                "(chipwar.splits.split_for) and never changes between versions"))
     intake = meta.get("intake") if isinstance(meta.get("intake"), dict) else {}
     recorded = intake.get("text_sha256")
     if sha is not None and isinstance(recorded, str) and recorded != sha:
@@ -66,9 +87,12 @@ def check_document(job: Job, doc_id: str, part: Part) -> tuple[str | None, str |
                                 "or re-anchor the annotations to a corrected text"))
     length = intake.get("length_codepoints")
     if text is not None and type(length) is int and length != len(text):
-        report.add(Problem("text_length_mismatch", "text length differs from the one recorded at intake", meta_rel, doc_id,
-                           pointer=pointer("intake", "length_codepoints"), expected=str(length), found=str(len(text))))
-    return text, sha
+        report.add(Problem("text_length_mismatch", "text length differs from the one recorded at intake", rel, doc_id,
+                           pointer=pointer("intake", "length_codepoints"), expected=str(length), found=str(len(text)),
+                           hint=f"set intake.length_codepoints back to {len(text)}, the text's length in code points"
+                                if recorded == sha else
+                                f"the text changed since intake: restore it (git checkout -- {text_rel}), or correct it "
+                                "with `chipwar reanchor`, which records the new length"))
 
 
 def _check_text_form(raw: bytes, text: str, rel: str, doc_id: str, report: Report) -> None:
