@@ -39,7 +39,8 @@ def validate(path: Path | None, fmt: str) -> None:
     counted = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items()) or "nothing"
     what = scope.what if scope.whole else f"{scope.what}: read {_listed(validation.checked)}"
     finish(report, {"root": printable(corpus.root), "scope": scope.what, "checked_files": None if scope.whole else validation.checked},
-           [f"validate: clean — {what}; checked {counted}.", "Next: `chipwar stats` for a summary."] if report.ok else [],
+           [f"validate: clean{f', with {len(report.warnings)} warning(s) above' if report.warnings else ''} — {what}; checked {counted}.",
+            "Next: `chipwar stats` for a summary."] if report.ok else [],
            failed=[f"validate: {len(report.errors)} problem(s) in {len({p.file for p in report.errors})} file(s) — {what}; checked {counted}.",
                    "Fix them (each line says where, what was expected and what was found) and run it again."])
 
