@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from .errors import EnvironmentProblem
 from .files import read_json
+from .report import printable
 
 
 class CorpusNotFound(EnvironmentProblem):
@@ -94,11 +95,6 @@ def _stems(folder: Path, suffixes: tuple[str, ...]) -> set[str]:
         if dot and "." + ext in suffixes and not entry.name.startswith(".") and entry.is_file():
             out.add(stem)
     return out
-
-
-def printable(name: str | Path) -> str:
-    """A file name as it can be printed and put in JSON: bytes that are not UTF-8 escaped (``\\udcff``)."""
-    return str(name).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def inside(root: Path | str, real: str) -> bool:

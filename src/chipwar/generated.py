@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Callable
 
 from .agree import agree_sets, agreement_table
-from .corpus import Corpus, printable, refusal
+from .corpus import Corpus, refusal
 from .errors import ChipwarError
 from .ids import check_set_name
 from .layers import LAYER_LABEL_SET
-from .report import Problem, cut
+from .report import Problem, cut, printable
 from .schema import Schemas
 from .stats import corpus_stats
 from .writer import leftovers, locked, recover, write_files

@@ -18,16 +18,10 @@ from typing import Any
 
 import orjson
 
-from .report import Problem, Report, cut
+from .report import Problem, Report, cut, printable
 
 #: Longest a single problem field may be when rendered.
 FIELD_LIMIT = 500
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print and to encode as JSON: a lone surrogate (from an undecodable file
-    name) is shown as its escape instead of crashing the output."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _bounded(p: Problem) -> dict[str, Any]:

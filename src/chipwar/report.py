@@ -9,6 +9,7 @@ the CLI renders them (:mod:`chipwar.render`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Literal
 
 import orjson
@@ -89,6 +90,12 @@ def short(value: Any, limit: int = 80) -> str:
         except RecursionError:
             text = f"<{type(value).__name__} nested too deep to show>"
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+def printable(text: str | Path) -> str:
+    """Text (or a path) safe to print and to put in JSON: a lone surrogate, from a file name
+    that is not UTF-8, is shown as its escape (``\\udcff``) instead of crashing the output."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def cut(text: str, limit: int = 500) -> str:

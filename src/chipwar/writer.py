@@ -44,6 +44,7 @@ from pathlib import Path
 import orjson
 
 from .errors import EnvironmentProblem, UsageError
+from .report import cut
 
 #: The usual file-name limit in bytes, for file systems that do not say theirs.
 NAME_MAX = 255
@@ -355,13 +356,10 @@ def _check_names(paths: dict[Path, bytes]) -> None:
         with suppress(OSError):
             limit = os.pathconf(path.parent, "PC_NAME_MAX") if path.parent.is_dir() else NAME_MAX
         if len(os.fsencode(path.name)) > limit:
-            raise UsageError(f"{short_name(path.name)}: file name too long ({len(os.fsencode(path.name))} bytes, at most {limit}); "
+            raise UsageError(f"{cut(path.name, 60)}: file name too long ({len(os.fsencode(path.name))} bytes, at most {limit}); "
                              "nothing written", hint="use a shorter id or name")
 
 
-def short_name(name: str) -> str:
-    """A file name for a message, cut when long."""
-    return name if len(name) <= 60 else f"{name[:60]}… ({len(name)} characters)"
 
 
 def write_files(root: Path, files: dict[Path, bytes], *, create_only: bool = False) -> list[Path]:

@@ -15,7 +15,8 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_INTERNAL, ISSUES_URL, ChipwarError
-from ..render import envelope, printable, render_json
+from ..render import envelope, render_json
+from ..report import printable
 from ._util import command_name, output_format
 
 

@@ -16,8 +16,8 @@ import click
 
 from ..corpus import Corpus, find_corpus
 from ..errors import EXIT_CLEAN, EXIT_PROBLEMS
-from ..render import envelope, printable, render_json, render_text
-from ..report import Report
+from ..render import envelope, render_json, render_text
+from ..report import Report, printable
 
 #: Where the chosen output format is kept for the error handler (``ctx.meta`` is shared by nested contexts).
 FORMAT_KEY = "chipwar.format"

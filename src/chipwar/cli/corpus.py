@@ -29,7 +29,7 @@ def validate(path: Path | None, fmt: str) -> None:
       chipwar validate --format json | jq '.problems[].code'
     """
     from ..checks import check_scope
-    from ..corpus import printable
+    from ..report import printable
     from ..validation.scope import scope_of
 
     corpus = open_corpus(Path.cwd() if path is None else path if path.is_dir() and not path.is_symlink() else path.absolute().parent)

@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import Corpus, kind_of, printable, refusal
+from ..corpus import Corpus, kind_of, refusal
 from ..ids import DOC_ID, MAX_LENGTH, SET_NAME
-from ..report import Problem, short
+from ..report import Problem, printable, short
 from ..writer import TEMP_PREFIX
 from .scope import Scope, valid
 

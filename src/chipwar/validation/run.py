@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..corpus import Corpus, printable
+from ..corpus import Corpus
 from ..ids import DOC_ID
 from ..parallel import chunked, ordered_map
-from ..report import Problem, Report
+from ..report import Problem, Report, printable
 from ..schema import load_schemas
 from ..writer import leftovers
 from .annotations import check_annotation

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..corpus import Corpus, printable
+from ..corpus import Corpus
 from ..errors import UsageError
 from ..ids import DOC_ID, MAX_LENGTH, SET_NAME
-from ..report import short
+from ..report import printable, short
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..corpus import Corpus, printable, refusal
+from ..corpus import Corpus, refusal
 from ..files import loads_json
-from ..report import Problem, Report
+from ..report import Problem, Report, printable
 from ..schema import Schemas
 from .annotations import check_annotation_data
 from .chunk import json_problem
