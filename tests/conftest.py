@@ -69,6 +69,24 @@ def flat(stdout: str) -> dict:
     return {**{k: envelope[k] for k in ("ok", "exit_code", "problems", "counts", "error")}, **(envelope["result"] or {})}
 
 
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative name -> bytes): to compare two builds or folders."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def tree(*roots: Path) -> dict[str, object]:
+    """Everything under ``roots``, hidden entries included and nothing followed: file bytes, link
+    targets, folders and other entries. Equal before and after means nothing was written."""
+    out: dict[str, object] = {}
+    for root in roots:
+        for folder, dirs, names in os.walk(root):
+            for name in sorted(dirs + names):
+                p = Path(folder) / name
+                out[str(p)] = ("-> " + os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file()
+                               else "<folder>" if p.is_dir() else "<other>")
+    return out
+
+
 def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurrence: int = 0, **attrs: object) -> dict:
     """A span dict for the ``occurrence``-th appearance of ``surface`` in ``text``."""
     start = -1

@@ -18,7 +18,7 @@ from typing import Callable
 
 import pytest
 
-from .conftest import REPO, flat, run_chipwar
+from .conftest import REPO, flat, run_chipwar, tree
 
 DOC = "reg-2023-qiming"
 GOLD = f"annotations/gold/{DOC}.json"
@@ -97,23 +97,6 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert run_chipwar("validate", str(root)).returncode == 0
     return root
 
-
-def _tree(root: Path) -> dict[str, bytes | str]:
-    """Every entry under ``root``: file bytes, or what a folder or symlink is (nothing followed)."""
-    out: dict[str, bytes | str] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                out[rel] = "symlink -> " + os.readlink(path)
-            elif path.is_dir():
-                out[rel] = "folder"
-            elif path.is_file():
-                out[rel] = path.read_bytes()
-            else:
-                out[rel] = "special"
-    return out
 
 
 def _set_field(path: Path, where: tuple, raw: bytes) -> None:
@@ -217,12 +200,12 @@ def test_malformed_input_never_crashes_nor_writes(shard: int, small: Path, tmp_p
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(small, root, symlinks=True)
         breaker(root)
-        before = _tree(root)
+        before = tree(root)
         validated = _run(name, commands[0], root)[0]
         rc, out = _run(name, commands[1], root)
         writes = commands[1][:2] == ("generate", "--corpus")
         if not writes or validated != 0:
-            assert _tree(root) == before, (name, commands[1], "wrote", out[-1000:])
+            assert tree(root) == before, (name, commands[1], "wrote", out[-1000:])
         if writes and validated != 0:
             assert rc != 0, (name, "generate from data that does not validate", out[-1000:])
 
@@ -252,10 +235,10 @@ def test_generate_writes_nothing_from_data_with_problems(small: Path, tmp_path: 
     shutil.copytree(small, root)
     _set_field(root / GOLD, ("entities", 0, "label"), b'"PROGRAM"')  # a valid label: the counts would change
     _set_field(root / GOLD, ("entities", 1, "start"), b"1e3")  # but this file has a problem
-    before = _tree(root)
+    before = tree(root)
     result = run_chipwar("generate", "--corpus", str(root))
     assert result.returncode == 1 and "wrong_type" in result.stdout and "no block written" in result.stderr
-    assert _tree(root) == before
+    assert tree(root) == before
     check = run_chipwar("generate", "--check", "--corpus", str(root), "--format", "json")
     assert check.returncode == 1 and "wrong_type" in {p["code"] for p in flat(check.stdout)["problems"]}
 
@@ -264,10 +247,10 @@ def test_generate_refuses_a_block_naming_a_path(small: Path, tmp_path: Path) -> 
     root = tmp_path / "repo"
     shutil.copytree(small, root)
     (root / README).write_text("<!-- BEGIN GENERATED: agreement ../../.. gold -->\nold\n<!-- END GENERATED -->\n", "utf-8")
-    before = _tree(root)
+    before = tree(root)
     result = run_chipwar("generate", "--corpus", str(root), "--format", "json")
     assert result.returncode == 1 and [p["code"] for p in flat(result.stdout)["problems"]] == ["generated_unknown"]
-    assert _tree(root) == before
+    assert tree(root) == before
 
 
 def test_markdown_symlinked_out_is_not_read_and_said_so(small: Path, tmp_path: Path) -> None:
@@ -275,9 +258,9 @@ def test_markdown_symlinked_out_is_not_read_and_said_so(small: Path, tmp_path: P
     shutil.copytree(small, root)
     _replace_with_symlink_out(root, README)
     (root.parent / f"outside-{README}").write_text("<!-- BEGIN GENERATED: documents -->\nstale\n<!-- END GENERATED -->\n", "utf-8")
-    before = _tree(root)
+    before = tree(root)
     result = run_chipwar("validate", str(root), "--format", "json")
     [hit] = [p for p in flat(result.stdout)["problems"] if p["code"] == "generated_unreadable"]
     assert result.returncode == 0 and hit["severity"] == "warning" and "outside the repository" in hit["message"]
     assert run_chipwar("generate", "--corpus", str(root)).returncode == 0
-    assert _tree(root) == before and "stale" in (root.parent / f"outside-{README}").read_text("utf-8")
+    assert tree(root) == before and "stale" in (root.parent / f"outside-{README}").read_text("utf-8")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import flat, run_chipwar
-from .test_fuzz_readers import CASES, DOC, TEXT, _tree
+from .conftest import flat, run_chipwar, tree
+from .test_fuzz_readers import CASES, DOC, TEXT
 from .test_fuzz_readers import small as small
 
 WRITERS: list[tuple[str, ...]] = [
@@ -49,7 +49,7 @@ def test_writers_on_malformed_input_never_crash_and_write_nothing_when_they_refu
         _fixed_text(root, out)
         breaker(root)
         args = [a.format(root=root, out=out) for a in WRITERS[i // SHARDS % len(WRITERS)]]
-        before, outputs_before = _tree(root), _tree(out)
+        before, outputs_before = tree(root), tree(out)
         result = run_chipwar(*args, cwd=tmp_path)
         said = result.stdout + result.stderr
         assert result.returncode in (0, 1, 2), (name, args, result.returncode, said[-2000:])
@@ -57,8 +57,8 @@ def test_writers_on_malformed_input_never_crash_and_write_nothing_when_they_refu
         if "--format" in args:
             assert flat(result.stdout)["exit_code"] == result.returncode
         if result.returncode != 0:
-            assert _tree(root) == before, (name, args, "wrote into the corpus while refusing", said[-1000:])
-            assert _tree(out) == outputs_before, (name, args, "wrote an output while refusing", said[-1000:])
+            assert tree(root) == before, (name, args, "wrote into the corpus while refusing", said[-1000:])
+            assert tree(out) == outputs_before, (name, args, "wrote an output while refusing", said[-1000:])
 
 
 def test_every_writer_meets_cases() -> None:

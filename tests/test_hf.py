@@ -21,7 +21,7 @@ from chipwar.hf.configs import CONFIGS
 from chipwar.hf.rehydrate import read_documents
 from chipwar.synthetic import write_synthetic_corpus
 
-from .conftest import CHIPWAR, REPO, flat, run_chipwar, run_subprocess
+from .conftest import CHIPWAR, REPO, files_of, flat, run_chipwar, run_subprocess, tree
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +44,6 @@ def built(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _tree(*roots: Path) -> dict[str, object]:
-    """Everything under ``roots``, hidden entries included: file bytes, link targets, folders."""
-    out: dict[str, object] = {}
-    for root in roots:
-        for p in sorted(root.rglob("*")):
-            out[str(p)] = (os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file()
-                           else "<folder>" if p.is_dir() else "<other>")
-    return out
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -90,7 +78,7 @@ def test_class_labels_match_schema(built: Path, tmp_path: Path) -> None:
 def test_build_is_deterministic(synthetic: Path, built: Path, tmp_path: Path) -> None:
     again = tmp_path / "elsewhere" / "chipwar"
     assert run_chipwar("build", "--out", str(again), "--corpus", str(synthetic)).returncode == 0
-    assert _files(again) == _files(built)
+    assert files_of(again) == files_of(built)
 
 
 def test_documents_config_is_lossless(synthetic: Path, built: Path) -> None:
@@ -120,7 +108,7 @@ def test_no_text_variant_and_rehydrate(synthetic: Path, built: Path, tmp_path: P
     full = tmp_path / "full"
     result = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(full))
     assert result.returncode == 0, result.stderr
-    assert _files(full) == _files(built)
+    assert files_of(full) == files_of(built)
 
 
 def test_rehydrate_refuses_a_changed_copy(synthetic: Path, tmp_path: Path) -> None:
@@ -133,11 +121,11 @@ def test_rehydrate_refuses_a_changed_copy(synthetic: Path, tmp_path: Path) -> No
         (texts / f"{doc_id}.txt").write_bytes((synthetic / "corpus" / f"{doc_id}.txt").read_bytes())
     (texts / f"{ids[0]}.txt").write_text((texts / f"{ids[0]}.txt").read_text("utf-8") + " edited", "utf-8")
     out = tmp_path / "full"
-    before = _tree(tmp_path)
+    before = tree(tmp_path)
     result = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out))
     assert result.returncode == 1
     assert f"{ids[0]}.txt: text of {ids[0]} differs" in result.stderr and "nothing written" in result.stderr
-    assert _tree(tmp_path) == before
+    assert tree(tmp_path) == before
 
 
 def test_rebuild_in_place_never_serves_stale_rows(synthetic: Path, tmp_path: Path) -> None:
@@ -197,7 +185,7 @@ def test_publish_dry_run_and_offline(built: Path) -> None:
     dry = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(built), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
     plan = flat(dry.stdout)
-    assert plan["files"] == sorted(set(_files(built)) - {".chipwar-build.json"}) and "README.md" in plan["files"]
+    assert plan["files"] == sorted(set(files_of(built)) - {".chipwar-build.json"}) and "README.md" in plan["files"]
     started = time.monotonic()
     offline = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built),
                           env={"HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret_value_never_printed"})
@@ -266,12 +254,12 @@ def test_refused_outputs_touch_nothing(case: str, command: str, synthetic: Path,
         (texts / f"{doc_id}.txt").write_bytes((corpus / "corpus" / f"{doc_id}.txt").read_bytes())
     make, says = REFUSED_OUT[case]
     out = make(tmp_path / "outs", built, corpus)
-    before = _tree(tmp_path)
+    before = tree(tmp_path)
     args = (["build", "--corpus", str(corpus)] if command == "build" else ["rehydrate", str(bare), "--texts", str(texts)])
     result = run_chipwar(*args, "--out", str(out), cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"--out {out}" in result.stderr and says in result.stderr and "hint:" in result.stderr
-    assert _tree(tmp_path) == before
+    assert tree(tmp_path) == before
 
 
 def test_earlier_build_and_empty_folder_are_replaced_whole(synthetic: Path, built: Path, tmp_path: Path) -> None:
@@ -279,16 +267,16 @@ def test_earlier_build_and_empty_folder_are_replaced_whole(synthetic: Path, buil
     out.mkdir(parents=True)
     first = flat(run_chipwar("build", "--out", str(out), "--corpus", str(synthetic), "--format", "json").stdout)
     assert first["ok"] and first["replaced"] is False
-    assert _files(out) == _files(built)
+    assert files_of(out) == files_of(built)
     marker = json.loads((out / ".chipwar-build.json").read_text("utf-8"))
-    assert marker["files"] == sorted(p for p in _files(out) if p != ".chipwar-build.json") == first["files"]
+    assert marker["files"] == sorted(p for p in files_of(out) if p != ".chipwar-build.json") == first["files"]
     assert marker["with_text"] is True and marker["dataset_version"] == (synthetic / "VERSION").read_text("utf-8").strip()
     (out / "data" / "entities" / "train-0000000000000000.parquet").write_bytes(b"a file an older build made")
     marker["files"].append("data/entities/train-0000000000000000.parquet")
     (out / ".chipwar-build.json").write_text(json.dumps(marker), "utf-8")
     again = run_chipwar("build", "--out", str(out), "--corpus", str(synthetic))
     assert again.returncode == 0 and f"replaced the earlier build in {out}" in again.stdout
-    assert _files(out) == _files(built)  # the older build's files are gone with it
+    assert files_of(out) == files_of(built)  # the older build's files are gone with it
     assert sorted(p.name for p in out.parent.iterdir()) == ["chipwar"]  # no staging or old folder left beside it
 
 
@@ -340,7 +328,7 @@ def test_publish_refuses_a_folder_that_is_not_a_build(built: Path, tmp_path: Pat
     folder = tmp_path / "looks-like-one"
     shutil.copytree(built, folder)
     (folder / ".chipwar-build.json").unlink()
-    before = _tree(folder)
+    before = tree(folder)
     for extra in (["--dry-run"], []):
         result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), *extra, env={"HF_TOKEN": "hf_x"})
         assert result.returncode == 2 and "not a chipwar build" in result.stderr and "chipwar build --out" in result.stderr
@@ -353,7 +341,7 @@ def test_publish_refuses_a_folder_that_is_not_a_build(built: Path, tmp_path: Pat
     assert result.returncode == 2 and "not a chipwar build" in result.stderr
     missing = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(tmp_path / "nowhere"), "--dry-run")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
-    assert _tree(folder) == before
+    assert tree(folder) == before
 
 
 @pytest.mark.parametrize("args, says", [
@@ -380,14 +368,14 @@ def test_publish_refuses_a_tag_that_is_not_the_builds_version(built: Path, monke
     """The reported bug: --tag v9.9.9 was accepted for a build of dataset version 1.0.0."""
     version = json.loads((built / ".chipwar-build.json").read_text("utf-8"))["dataset_version"]
     assert version != "9.9.9"
-    calls, before = _no_upload(monkeypatch), _tree(built)
+    calls, before = _no_upload(monkeypatch), tree(built)
     for extra in (["--dry-run"], []):
         result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built), "--tag", "v9.9.9", *extra,
                              env={"HF_TOKEN": "hf_x", "HF_HUB_OFFLINE": "0"})
         assert result.returncode == 2 and "would" not in result.stdout
         assert f"--tag 'v9.9.9': the build in {built} is dataset version '{version}', so its tag is v{version}" in result.stderr
         assert f"hint: use --tag v{version}" in result.stderr
-    assert calls == [] and _tree(built) == before
+    assert calls == [] and tree(built) == before
     right = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built), "--tag", f"v{version}", "--dry-run")
     assert right.returncode == 0 and f"be tagged v{version}" in right.stdout
 
@@ -395,7 +383,7 @@ def test_publish_refuses_a_tag_that_is_not_the_builds_version(built: Path, monke
 def test_publish_refuses_texts_that_may_not_be_redistributed(repo_builds: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """The repository's texts are not redistributable: their build is refused without --include-texts, dry run too."""
     full, bare = repo_builds
-    calls, before = _no_upload(monkeypatch), _tree(full, bare)
+    calls, before = _no_upload(monkeypatch), tree(full, bare)
     for extra in (["--dry-run"], [], ["--dry-run", "--format", "json"]):
         result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(full), *extra,
                              env={"HF_TOKEN": "hf_x", "HF_HUB_OFFLINE": "0"})
@@ -409,7 +397,7 @@ def test_publish_refuses_texts_that_may_not_be_redistributed(repo_builds: tuple[
     assert bare_plan.returncode == 0, bare_plan.stderr
     chosen = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(full), "--dry-run", "--include-texts")
     assert chosen.returncode == 0 and "would go to datasets/me/chipwar" in chosen.stdout
-    assert _tree(full, bare) == before
+    assert tree(full, bare) == before
 
 
 def test_publish_refuses_a_build_whose_documents_cannot_be_read(built: Path, tmp_path: Path) -> None:
@@ -418,22 +406,22 @@ def test_publish_refuses_a_build_whose_documents_cannot_be_read(built: Path, tmp
     documents = next(f for f in json.loads((folder / ".chipwar-build.json").read_text("utf-8"))["files"]
                      if f.startswith("data/documents/"))
     (folder / documents).write_bytes(b"not parquet")
-    before = _tree(folder)
+    before = tree(folder)
     result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), "--dry-run")
     assert result.returncode == 2 and f"{documents} cannot be read" in result.stderr and "chipwar build --out" in result.stderr
-    assert "Traceback" not in result.stderr and _tree(folder) == before
+    assert "Traceback" not in result.stderr and tree(folder) == before
 
 
 def test_publish_of_a_folder_that_is_not_a_build_suggests_a_folder_build_accepts(tmp_path: Path) -> None:
     """The reported bug: `publish --folder /etc` hinted `chipwar build --out /etc`, which build then refuses."""
     folder = _user_folder(tmp_path)
-    before = _tree(folder)
+    before = tree(folder)
     result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(folder), "--dry-run")
     assert result.returncode == 2 and "not a chipwar build" in result.stderr
     assert "hint: run `chipwar build --out dist/chipwar` and publish that folder" in result.stderr
     assert f"--out {folder}" not in result.stderr
     refused = run_chipwar("build", "--out", str(folder), "--corpus", str(REPO))
-    assert refused.returncode == 2 and _tree(folder) == before  # what the old hint said to do
+    assert refused.returncode == 2 and tree(folder) == before  # what the old hint said to do
 
 
 def test_publish_without_token_or_network_is_a_clear_error(built: Path, tmp_path: Path) -> None:
@@ -489,7 +477,7 @@ def test_rehydrate_the_repositorys_no_text_build_from_a_messy_folder(repo_builds
     out = tmp_path / "rehydrated"
     js = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out), "--format", "json")
     assert js.returncode == 0, js.stdout
-    assert _files(out) == _files(full)
+    assert files_of(out) == files_of(full)
     skipped = {s["file"]: s["reason"] for s in flat(js.stdout)["skipped"]}
     assert sorted(skipped) == [".DS_Store", "a-pipe", "empty.txt", "latin1.txt", "link.txt", "linked-folder",
                                "other-article.txt", "photo.jpg", "program.bin"]
@@ -499,7 +487,7 @@ def test_rehydrate_the_repositorys_no_text_build_from_a_messy_folder(repo_builds
     text = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(out))
     assert text.returncode == 0 and f"replaced the earlier build in {out}" in text.stdout
     assert "skipped 9 file(s)" in text.stdout and "  latin1.txt: not UTF-8 at byte 3" in text.stdout
-    assert _files(out) == _files(full)
+    assert files_of(out) == files_of(full)
 
 
 def test_rehydrate_names_a_copy_that_cannot_be_the_text(repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
@@ -510,11 +498,11 @@ def test_rehydrate_names_a_copy_that_cannot_be_the_text(repo_builds: tuple[Path,
     for doc_id in ids[1:]:
         (texts / f"{doc_id}.txt").write_bytes((REPO / "corpus" / f"{doc_id}.txt").read_bytes())
     (texts / f"{ids[0]}.txt").write_bytes((REPO / "corpus" / f"{ids[0]}.txt").read_text("utf-8").encode("utf-16"))
-    before = _tree(tmp_path)
+    before = tree(tmp_path)
     result = run_chipwar("rehydrate", str(bare), "--texts", str(texts), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert f"{ids[0]}.txt: cannot be the text of {ids[0]}: not UTF-8 at byte 0" in result.stderr and "nothing written" in result.stderr
-    assert _tree(tmp_path) == before
+    assert tree(tmp_path) == before
 
 
 def _card_without_version(base: Path, bare: Path) -> Path:
@@ -551,17 +539,17 @@ def test_rehydrate_refuses_a_dataset_that_is_not_a_no_text_build(case: str, repo
     dataset = make(tmp_path, bare)
     texts = tmp_path / "texts"
     texts.mkdir()
-    before = _tree(tmp_path, bare.parent)
+    before = tree(tmp_path, bare.parent)
     result = run_chipwar("rehydrate", str(dataset), "--texts", str(texts), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
-    assert _tree(tmp_path, bare.parent) == before
+    assert tree(tmp_path, bare.parent) == before
 
 
 def test_rehydrate_refuses_to_overwrite_its_own_input(repo_builds: tuple[Path, Path], tmp_path: Path) -> None:
     _, bare = repo_builds
-    before = _tree(bare)
+    before = tree(bare)
     result = run_chipwar("rehydrate", str(bare), "--texts", str(REPO / "corpus"), "--out", str(bare))
     assert result.returncode == 2 and "is DATASET itself" in result.stderr
     missing = run_chipwar("rehydrate", str(bare), "--texts", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert missing.returncode == 2 and "--texts" in missing.stderr and "no such folder" in missing.stderr
-    assert _tree(bare) == before and not (tmp_path / "out").exists()
+    assert tree(bare) == before and not (tmp_path / "out").exists()

@@ -11,7 +11,7 @@ from chipwar.intake import IntakeError, IntakeRequest, intake_document
 from chipwar.splits import split_for
 from chipwar.textform import TextFormError
 
-from .conftest import flat, run_chipwar
+from .conftest import flat, run_chipwar, tree
 
 
 def _request(received: Path, doc_id: str = "new-doc") -> IntakeRequest:
@@ -61,17 +61,13 @@ def test_not_utf8_is_refused_and_nothing_written(corpus_copy: Path, tmp_path: Pa
 def test_bad_metadata_is_refused_before_writing(corpus_copy: Path, tmp_path: Path) -> None:
     received = tmp_path / "in.txt"
     received.write_text("hello", "utf-8")
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     result = run_chipwar("intake", str(received), "--doc-id", "new-doc", "--rights", "x", "--published", "yesterday",
                          "--corpus", str(corpus_copy))
     assert result.returncode == 2
     assert "published" in result.stderr and "nothing written" in result.stderr
-    assert _tree(corpus_copy) == before
+    assert tree(corpus_copy) == before
 
-
-def _tree(root: Path) -> dict[str, object]:
-    """Everything under ``root``, hidden files included."""
-    return {str(p): p.read_bytes() if p.is_file() else "<folder>" for p in sorted(root.rglob("*"))}
 
 
 def _intake(corpus: Path, received: Path, doc_id: str = "new-doc", *extra: str):
@@ -80,10 +76,10 @@ def _intake(corpus: Path, received: Path, doc_id: str = "new-doc", *extra: str):
 
 @pytest.mark.parametrize("doc_id", ["../corpus/x", "a/b", "/tmp/x", "Bad_Id", "-x", "x" * 201, ""])
 def test_a_bad_id_is_refused_before_the_file_is_read(corpus_copy: Path, tmp_path: Path, doc_id: str) -> None:
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     result = _intake(corpus_copy, tmp_path / "never-read.txt", doc_id)  # missing: the id is checked first
     assert result.returncode == 2 and "document id" in result.stderr and "is not valid" in result.stderr
-    assert _tree(corpus_copy) == before and not (tmp_path / "corpus").exists()
+    assert tree(corpus_copy) == before and not (tmp_path / "corpus").exists()
 
 
 def test_an_id_at_the_length_limit_gives_both_files(corpus_copy: Path, tmp_path: Path) -> None:
@@ -112,13 +108,13 @@ def test_texts_that_are_not_article_texts_are_refused(corpus_copy: Path, tmp_pat
     raw, says = REFUSED_TEXTS[case]
     received = tmp_path / "in.txt"
     received.write_bytes(raw)
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     result = _intake(corpus_copy, received, "new-doc", "--format", "json")
     assert result.returncode == 2
     error = flat(result.stdout)["error"]
     assert error["code"] == "text_form" and error["message"] == f"{received}: {says}" or says in error["message"]
     assert str(received) in error["message"] and error["hint"]
-    assert _tree(corpus_copy) == before
+    assert tree(corpus_copy) == before
 
 
 def test_received_files_that_cannot_be_read_are_refused(corpus_copy: Path, tmp_path: Path) -> None:
@@ -128,12 +124,12 @@ def test_received_files_that_cannot_be_read_are_refused(corpus_copy: Path, tmp_p
     folder.mkdir()
     dangling = tmp_path / "dangling.txt"
     dangling.symlink_to(tmp_path / "gone.txt")
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     for path, says in ((folder, "is a folder, not a received file"), (pipe, "not a regular file"),
                        (dangling, "no such received file"), (tmp_path / "missing.txt", "no such received file")):
         result = _intake(corpus_copy, path)
         assert result.returncode == 2 and f"{path}: {says}" in result.stderr and "hint:" in result.stderr
-    assert _tree(corpus_copy) == before
+    assert tree(corpus_copy) == before
 
 
 def test_a_second_intake_of_an_id_changes_nothing(corpus_copy: Path, tmp_path: Path) -> None:
@@ -141,10 +137,10 @@ def test_a_second_intake_of_an_id_changes_nothing(corpus_copy: Path, tmp_path: P
     first.write_text("The first text.\n", "utf-8")
     second.write_text("The second text.\n", "utf-8")
     assert _intake(corpus_copy, first).returncode == 0
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     again = _intake(corpus_copy, second)
     assert again.returncode == 2 and "already exists" in again.stderr
-    assert _tree(corpus_copy) == before
+    assert tree(corpus_copy) == before
 
 
 def test_split_is_stable_and_depends_only_on_the_id() -> None:
@@ -182,7 +178,7 @@ def test_the_next_steps_it_prints_lead_to_a_clean_validate(corpus_copy: Path, tm
 def test_a_note_on_something_that_is_not_a_metadata_field_is_refused(corpus_copy: Path, tmp_path: Path, note: str) -> None:
     received = tmp_path / "in.txt"
     received.write_text("A new article about chips.\n", "utf-8")
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     for fmt in ("text", "json"):
         result = _intake(corpus_copy, received, "new-doc", "--note", "authors=No byline", "--note", note, "--format", fmt)
         assert result.returncode == 2
@@ -190,7 +186,7 @@ def test_a_note_on_something_that_is_not_a_metadata_field_is_refused(corpus_copy
         key = note.partition("=")[0]
         assert f"--note {key!r}=…: not a metadata field" in error["message"] and "nothing written" in error["message"]
         assert "authors, language, genre, rights" in error["hint"] and "notes," not in error["hint"]
-    assert _tree(corpus_copy) == before
+    assert tree(corpus_copy) == before
 
 
 def test_notes_on_metadata_fields_are_kept(corpus_copy: Path, tmp_path: Path) -> None:

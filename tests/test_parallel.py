@@ -14,6 +14,8 @@ from chipwar.hf import build as hf
 from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validation import run
 
+from .conftest import files_of
+
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
@@ -21,9 +23,6 @@ def corpus(tmp_path: Path) -> Path:
     write_synthetic_corpus(root, 9, 120, seed=5)
     return root
 
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("workers", [1, 3])
@@ -50,5 +49,5 @@ def test_build_is_identical_in_any_number_of_workers(corpus: Path, tmp_path: Pat
         monkeypatch.setattr(parallel, "MAX_WORKERS", workers)
         out = tmp_path / f"out-{workers}"
         hf.build_dataset(Corpus(corpus), out, version="0.0.0")
-        outputs.append(_files(out))
+        outputs.append(files_of(out))
     assert outputs[0] == outputs[1] and any(name.startswith("data/ner/") for name in outputs[0])

@@ -14,7 +14,7 @@ from chipwar.layers import LAYERS
 from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validation.run import validate_corpus
 
-from .conftest import run_chipwar
+from .conftest import files_of, run_chipwar
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,6 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("synthetic") / "corpus-a"
     return root, write_synthetic_corpus(root, 5, 200, seed=3)
 
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_validates_clean(small: tuple[Path, dict]) -> None:
@@ -64,10 +61,10 @@ def test_same_seed_same_bytes(small: tuple[Path, dict], tmp_path: Path) -> None:
     root, _ = small
     again = tmp_path / "corpus-b"
     write_synthetic_corpus(again, 5, 200, seed=3)
-    assert _files(again) == _files(root)
+    assert files_of(again) == files_of(root)
     other = tmp_path / "corpus-c"
     write_synthetic_corpus(other, 5, 200, seed=4)
-    assert _files(other) != _files(root)
+    assert files_of(other) != files_of(root)
 
 
 def test_refuses_a_folder_that_holds_a_corpus(small: tuple[Path, dict]) -> None:

@@ -29,7 +29,7 @@ from chipwar.reanchor import plan_reanchor, write_reanchor
 from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validation.run import validate_corpus
 
-from .conftest import REPO, flat, run_chipwar
+from .conftest import REPO, files_of, flat, run_chipwar, tree
 from .labelstudio_data import export_from_predictions, region_items, task_of
 
 DOC = "reg-2023-qiming"
@@ -59,12 +59,6 @@ def _killed(patch: str, *args: str) -> None:
     assert proc.returncode == -signal.SIGKILL, err
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _tree(root: Path) -> dict[str, object]:
-    return {str(p): p.read_bytes() if p.is_file() else "<folder>" for p in sorted(root.rglob("*"))}
 
 
 def _waiting_for_lock(pid: int) -> bool:
@@ -118,21 +112,21 @@ def _change_one_label(corpus: Path, tmp_path: Path) -> Path:
 
 def test_killed_before_the_swap_leaves_the_earlier_build_and_the_next_build_cleans_up(
         synthetic: Path, previous: Path, tmp_path: Path) -> None:
-    before = _files(previous)
+    before = files_of(previous)
     changed = _change_one_label(synthetic, tmp_path)
     _killed("outputs._sync_tree = die", "build", "--out", str(previous), "--corpus", str(changed))
-    assert _files(previous) == before
+    assert files_of(previous) == before
     (stale,) = _beside(previous)
     assert stale.startswith(".chipwar.chipwar-staging-") and (previous.parent / stale / MARKER).is_file()
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(changed), "--format", "json")
     assert result.returncode == 0, result.stdout
     assert flat(result.stdout)["recovered"] == [f"removed {stale}, left by a killed build"]
-    assert _beside(previous) == [] and _files(previous) != before
+    assert _beside(previous) == [] and files_of(previous) != before
 
 
 def test_killed_between_the_renames_of_a_swap_gets_the_earlier_build_back(synthetic: Path, previous: Path, tmp_path: Path) -> None:
     """Where the file system cannot exchange two folders at once, the swap is two renames."""
-    before = _files(previous)
+    before = files_of(previous)
     changed = _change_one_label(synthetic, tmp_path)
     patch = ("outputs._exchange = lambda a, b: False\n"
              "real = os.rename\n"
@@ -145,20 +139,20 @@ def test_killed_between_the_renames_of_a_swap_gets_the_earlier_build_back(synthe
     assert [n.split("-")[1] for n in _beside(previous)] == ["old", "staging"]
     with pytest.raises(RuntimeError), outputs.FolderBuild(previous, {}):  # the next build, failing after its recovery
         raise RuntimeError("stop")
-    assert _files(previous) == before and _beside(previous) == []
+    assert files_of(previous) == before and _beside(previous) == []
     _killed(patch, "build", "--out", str(previous), "--corpus", str(changed))
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(changed), "--format", "json")
     assert result.returncode == 0, result.stdout
     assert flat(result.stdout)["recovered"][0] == f"put back {previous}, moved aside by a build killed while swapping"
-    assert _beside(previous) == [] and _files(previous) != before
+    assert _beside(previous) == [] and files_of(previous) != before
 
 
 def test_killed_at_any_moment_the_folder_is_one_whole_build(synthetic: Path, previous: Path, tmp_path: Path) -> None:
-    old = _files(previous)
+    old = files_of(previous)
     changed = _change_one_label(synthetic, tmp_path)
     new_out = tmp_path / "fresh" / "chipwar"
     assert run_chipwar("build", "--out", str(new_out), "--corpus", str(changed)).returncode == 0
-    new = _files(new_out)
+    new = files_of(new_out)
     for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
         proc = _popen("", "build", "--out", str(previous), "--corpus", str(changed))
         _wait_until(lambda proc=proc: proc.poll() is not None or any(".chipwar-staging-" in n for n in _beside(previous)),
@@ -166,9 +160,9 @@ def test_killed_at_any_moment_the_folder_is_one_whole_build(synthetic: Path, pre
         time.sleep(delay)
         proc.kill()
         proc.communicate()
-        assert _files(previous) in (old, new)
+        assert files_of(previous) in (old, new)
         assert run_chipwar("build", "--out", str(previous), "--corpus", str(synthetic)).returncode == 0
-        assert _files(previous) == old and _beside(previous) == []
+        assert files_of(previous) == old and _beside(previous) == []
 
 
 def test_a_running_builds_staging_folder_is_not_removed(synthetic: Path, previous: Path) -> None:
@@ -424,14 +418,14 @@ def test_without_an_atomic_exchange_the_two_rename_swap_replaces_the_build(
     monkeypatch.setattr(outputs, "_exchange", lambda a, b: False)
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(changed))
     assert result.returncode == 0 and f"replaced the earlier build in {previous}" in result.stdout
-    assert _files(previous) == _files(expected) and _beside(previous) == []
+    assert files_of(previous) == files_of(expected) and _beside(previous) == []
 
 
 def test_a_full_disk_during_a_build_is_an_environment_error_and_keeps_the_earlier_build(
         synthetic: Path, previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chipwar.hf import card
 
-    before = _files(previous)
+    before = files_of(previous)
 
     def full(path: Path, data: bytes) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
@@ -439,13 +433,13 @@ def test_a_full_disk_during_a_build_is_an_environment_error_and_keeps_the_earlie
     monkeypatch.setattr(card, "replace_file", full)
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(synthetic))
     assert result.returncode == 2 and "No space left on device" in result.stderr and "unchanged" in result.stderr
-    assert _files(previous) == before and _beside(previous) == []
+    assert files_of(previous) == before and _beside(previous) == []
 
 
 def test_a_full_disk_during_a_corpus_write_writes_nothing(corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     received = tmp_path / "in.txt"
     received.write_text("An article.\n", "utf-8")
-    before = _tree(corpus_copy)
+    before = tree(corpus_copy)
     real = os.open
 
     def full(path: object, flags: int, *args: object) -> int:
@@ -457,7 +451,7 @@ def test_a_full_disk_during_a_corpus_write_writes_nothing(corpus_copy: Path, tmp
     result = run_chipwar("intake", str(received), "--doc-id", "new-doc", "--rights", "Test.", "--corpus", str(corpus_copy))
     monkeypatch.setattr(os, "open", real)
     assert result.returncode == 2 and "No space left on device" in result.stderr and "nothing written" in result.stderr
-    assert {k: v for k, v in _tree(corpus_copy).items() if not k.endswith(writer.LOCK_NAME)} == before
+    assert {k: v for k, v in tree(corpus_copy).items() if not k.endswith(writer.LOCK_NAME)} == before
 
 
 def test_a_write_never_goes_through_a_link(tmp_path: Path) -> None:
