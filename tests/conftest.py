@@ -96,6 +96,16 @@ def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurr
             "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None, **attrs}
 
 
+def chain_link(text: str, kind: str, entity_id: str | None, cue: str | None, occurrence: int = 0) -> dict:
+    """One attribution link whose cue is the ``occurrence``-th appearance of ``cue`` in ``text``."""
+    if cue is None:
+        return {"kind": kind, "entity_id": entity_id, "cue": None}
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(cue, start + 1)
+    return {"kind": kind, "entity_id": entity_id, "cue": {"start": start, "end": start + len(cue), "text": cue}}
+
+
 def entity(text: str, doc_id: str, local: str, surface: str, label: str, canonical: str, occurrence: int = 0) -> dict:
     """An entity mention with the attributes its label requires."""
     return span_at(text, doc_id, local, surface, label, occurrence, canonical_id=canonical,
@@ -113,12 +123,15 @@ def annotation_file(doc_id: str, text: str, annotator: str = "tester", **layers:
             for key in ("claimant_id", "quote_speaker_id"):
                 if span.get(key):
                     canonical.setdefault(span[key], "ORG")
-            for key in ("source_ids", "target_ids"):
-                for ref in span.get(key, []):
-                    canonical.setdefault(ref, "ORG")
+            for ref in span.get("target_ids", []):
+                canonical.setdefault(ref, "ORG")
+            for link in span.get("attribution_chain", []):
+                if link["entity_id"]:
+                    canonical.setdefault(link["entity_id"], "ORG")
     return {
-        "schema_version": "1.0.0", "doc_id": doc_id, "text_sha256": sha256_text(text),
-        "annotator": {"name": annotator, "kind": "person", "description": "Hand-made test set."},
+        "schema_version": "2.0.0", "doc_id": doc_id, "text_sha256": sha256_text(text),
+        "annotator": {"name": annotator, "kind": "person", "description": "Hand-made test set.", "model": None, "given": None,
+                      "prepared": None, "submitted": None},
         "document_labels": None,
         "canonical_entities": [{"id": k, "name": k, "label": v, "kb_ids": []} for k, v in canonical.items()],
         "zones": layers.get("zones", []), "entities": mentions,

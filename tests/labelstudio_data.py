@@ -10,7 +10,7 @@ from chipwar.corpus import Corpus
 from chipwar.intake import IntakeRequest, intake_document
 from chipwar.labelstudio.tasks import build_tasks
 
-from .conftest import annotation_file, entity, span_at, write_set
+from .conftest import annotation_file, chain_link, entity, span_at, write_set
 
 EMOJI_DOC = "test-emoji"
 #: Astral emoji (a ZWJ sequence), CJK and a combining mark (q + U+0307) before every span.
@@ -30,8 +30,8 @@ def add_emoji_document(root: Path) -> dict[str, Any]:
     shenzhen = entity(t, EMOJI_DOC, "e2", "深圳", "GPE", "shenzhen")
     shenzhen["gpe_role"] = "location"
     claim = span_at(t, EMOJI_DOC, "c1", "深圳 plants would double output", "prediction", check_worthiness="non_factual",
-                    claimant_type="entity", claimant_id="huawei", attribution_form="indirect", attribution_cue="said",
-                    sourcing="named_organization", source_ids=["huawei"], certainty="probable")
+                    claimant_type="entity", claimant_id="huawei", attribution_form="indirect",
+                    attribution_chain=[chain_link(t, "named_organization", "huawei", "Huawei said")], restates=[], certainty="probable")
     marker = span_at(t, EMOJI_DOC, "b1", "reckless", "loaded_language", target_ids=["huawei"], polarity="negative",
                      intensity="medium", in_quote=False, quote_speaker_id=None)
     marker["note"] = "A note that must survive."

@@ -9,6 +9,8 @@ from typing import Any
 from ..layers import LAYERS, REFERENCE_FIELDS
 from ..report import Problem, Report, pointer, short
 from ..schema import Schemas
+from .chains import check_chains
+from .span_text import check_offsets
 from .schema_problems import schema_problems, whole_float_problems
 
 
@@ -46,6 +48,8 @@ def check_annotation(schemas: Schemas, data: Any, rel: str, doc_id: str,
         return not problems
     canonical = _check_canonical(data, rel, doc_id, report)
     _check_spans(data, text, rel, doc_id, canonical, report, fast=fast and not problems)
+    if not problems:
+        check_chains(data, text, rel, doc_id, canonical, report)
     return not problems
 
 
@@ -103,7 +107,7 @@ def _check_spans(data: dict, text: str, rel: str, doc_id: str, canonical: set[st
                                        pointer(layer, i, "id"), expected=repr(prefix + "…"), found=short(sid),
                                        hint="ids are '<doc_id>:<local>', which keeps them unique across the corpus"))
             if type(start) is int and type(end) is int and start >= 0:
-                _check_offsets(layer, i, sid, start, end, surface, text, n, rel, doc_id, report)
+                check_offsets((layer, i), sid, start, end, surface, text, n, rel, doc_id, report)
             for name, ref in _references(layer, span):
                 if ref not in canonical:
                     report.add(Problem("dangling_reference", f"{name} refers to canonical entity {short(ref)}, which this file does not define",
@@ -165,47 +169,3 @@ def _spans_clean(data: dict, text: str, prefix: str, canonical: set[str]) -> boo
         return len(set(ids)) == len(ids)
     except (KeyError, TypeError, AttributeError, IndexError):
         return False
-
-
-def _check_offsets(layer: str, i: int, sid: str | None, start: int, end: int, surface: Any, text: str, n: int,
-                   rel: str, doc_id: str, report: Report) -> None:
-    if end <= start or end > n:
-        at = _nearest(text, surface, start) if isinstance(surface, str) else None
-        where = (f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
-                 else "offsets count code points from 0; end is the position after the span's last code point")
-        if end <= start:
-            report.add(Problem("offset_order", "span ends before or where it starts", rel, doc_id, sid, pointer(layer, i, "end"),
-                               expected=f"end > start ({_number(start)})", found=_number(end), hint=where))
-        else:
-            report.add(Problem("offset_out_of_range", "span ends past the end of the text", rel, doc_id, sid, pointer(layer, i, "end"),
-                               expected=f"end <= {n} (text length in code points)", found=_number(end), hint=where))
-        return
-    if not isinstance(surface, str):
-        return
-    actual = text[start:end]
-    if actual != surface:
-        at = _nearest(text, surface, start)
-        report.add(Problem("offset_text_mismatch", "text[start:end] differs from the span's text", rel, doc_id, sid,
-                           pointer(layer, i, "start"), expected=short(surface), found=short(actual),
-                           hint=(f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
-                                 else "the span text does not occur in the document; fix text or offsets")))
-    elif surface[:1].isspace() or surface[-1:].isspace():
-        report.add(Problem("span_whitespace_edge", "span starts or ends with white space", rel, doc_id, sid, pointer(layer, i, "text"),
-                           expected="no white space at span edges", found=short(surface), hint="trim the span and its offsets"))
-
-
-def _number(value: int) -> str:
-    """An integer for a message, bounded (Python refuses to print integers past 4,300 digits)."""
-    return str(value) if abs(value) < 10**30 else f"an integer of {value.bit_length()} bits"
-
-
-def _nearest(text: str, needle: str, near: int) -> int | None:
-    """Offset of the occurrence of ``needle`` closest to ``near``, to suggest a fix."""
-    if not needle:
-        return None
-    best, pos = None, text.find(needle)
-    while pos >= 0:
-        if best is None or abs(pos - near) < abs(best - near):
-            best = pos
-        pos = text.find(needle, pos + 1)
-    return best
