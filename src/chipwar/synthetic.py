@@ -4,8 +4,11 @@ The real texts are few and copyrighted, yet speed and memory must be measured at
 documents and 500,000 annotations. This writes such a corpus document by document (nothing
 is kept from one document to the next), and every file passes the real schema and
 ``chipwar validate``. Texts put astral emoji (ZWJ sequences, flags), CJK and combining
-marks before and inside spans, where code-point offsets go wrong first. The same seed
-gives byte-identical files.
+marks before and inside spans, where code-point offsets go wrong first. Claims carry
+attribution chains of up to three links whose cues sit in the claim's own sentence, in
+another one, or nowhere (null), and some claims restate each other. No time is invented:
+every provenance ``created`` is null, as for any annotation no program timed. The same
+seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Callable
 
 from .files import dumps_json
 from .intake import IntakeRequest, build_metadata
-from .layers import LAYER_ID_PREFIX, LAYERS
+from .layers import CHAIN_FIELD, LAYER_ID_PREFIX, LAYERS, NAMED_KINDS, OUTLET_KIND, RESTATES_FIELD, UNNAMED_KINDS, expected_claimant
 from .schema import Schemas, load_schemas
 
 Progress = Callable[[int, int], None]
@@ -58,17 +61,18 @@ DECORATIONS = ("😀", "👩\u200d🔬", "🇨🇳", "🇺🇸🇹🇼", "中国
 #: Words a bias marker can sit on.
 LOADED = ("covert", "aggressive", "so-called", "reckless", "heavy-handed", "crippling", "unprecedented", "desperate")
 
-#: Sentences: {A} and {B} are entity mentions, {L} a loaded word, {X} a decoration.
+#: Sentences: {A} and {B} are entity mentions, {L} a loaded word, {X} a decoration; ``{[}…{]}``
+#: marks an attribution cue naming the entity mentioned inside it, ``{<}…{>}`` one of an unnamed source.
 SENTENCES = (
-    "{A} said the {L} plan would reshape chip supply chains {X}.",
-    "According to {A}, {B} is racing to build a {L} supply of advanced chips.",
-    "{A} announced new export controls on {B}, a move critics called {L}.",
-    "Analysts expect {A} to double output by 2027 {X} despite pressure from {B}.",
+    "{[}{A} said{]} the {L} plan would reshape chip supply chains {X}.",
+    "{[}According to {A}{]}, {B} is racing to build a {L} supply of advanced chips.",
+    "{A} announced new export controls on {B}, a move {<}critics called{>} {L}.",
+    "{<}Analysts expect{>} {A} to double output by 2027 {X} despite pressure from {B}.",
     "Shipments from {A} to {B} fell by a third last quarter, a {L} drop by any measure.",
-    "{X} Engineers working with {A} described the effort as {L}.",
+    "{X} {<}Engineers working with {A} described{>} the effort as {L}.",
     "The {L} push by {A} has drawn comparisons with {B}'s own subsidies.",
     "{A} declined to comment on reports about {B} {X}.",
-    "Officials in {A} insist that {B} poses no threat\u2014a claim others find {L}.",
+    "{<}Officials in {A} insist{>} that {B} poses no threat\u2014a claim others find {L}.",
 )
 #: Every headline starts with q + U+0307 (no precomposed form), so every span but the
 #: headline zone sits past a combining mark. It stays out of the body: such a "maybe" character makes CPython's NFC
@@ -77,7 +81,12 @@ HEADLINE = "Briefing q\u0307: {X} {A} and {B} in the {L} race for chips"
 CAPTION = "📷 Photo: a wafer line run by {A} {X}"
 BOILERPLATE = "TIP US OFF 🇨🇳 中国芯片 — sign up for the newsletter 😀"
 
-_SLOT = re.compile(r"\{([ABLX])\}")
+_SLOT = re.compile(r"\{([ABLX\[\]<>])\}")
+
+#: Chain lengths drawn for a claim (0: the author's own claim).
+CHAIN_LENGTHS = (0, 0, 0, 1, 1, 1, 2, 2, 3)
+#: Kinds of a link whose cue names no entity (``outlet`` only as the first link).
+UNNAMED_SOURCES = (*UNNAMED_KINDS, "document")
 
 
 @dataclass

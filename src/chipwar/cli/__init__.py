@@ -91,9 +91,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import corpus, hf, labelstudio, versions
+    from . import corpus, hf, labelstudio, packet, versions
 
-    for module in (corpus, hf, versions):
+    for module in (corpus, hf, versions, packet):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(labelstudio.labelstudio)

@@ -10,8 +10,8 @@ from ..layers import LAYERS, REFERENCE_FIELDS
 from ..report import Problem, Report, pointer, short
 from ..schema import Schemas
 from .chains import check_chains
-from .span_text import check_offsets
 from .schema_problems import schema_problems, whole_float_problems
+from .span_text import check_offsets
 
 
 def check_annotation_data(schemas: Schemas, data: Any, rel: str, doc_id: str,

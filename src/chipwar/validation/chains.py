@@ -30,7 +30,8 @@ def check_chains(data: dict, text: str, rel: str, doc_id: str, canonical: set[st
             if entity is None:
                 continue
             if entity not in canonical:
-                report.add(Problem("dangling_reference", f"attribution link {j} refers to canonical entity {short(entity)}, which this file does not define",
+                report.add(Problem("dangling_reference",
+                                   f"attribution link {j} refers to canonical entity {short(entity)}, which this file does not define",
                                    rel, doc_id, sid, pointer(*where, "entity_id"), expected="an id from canonical_entities", found=short(entity),
                                    hint="add the entity to canonical_entities or fix the id"))
             if entity in seen:
@@ -67,8 +68,8 @@ def _check_claimant(claim: dict, i: int, rel: str, doc_id: str, report: Report) 
                            pointer("claims", i, "claimant_id"), expected=short(entity), found=short(claim["claimant_id"]),
                            hint="claimant_id is the original source: the entity_id of the chain's first link"))
     if (claim["attribution_form"] == "none") == attributed:
-        report.add(Problem("attribution_form_mismatch",
-                           "attribution_form is 'none' but the chain names a source" if attributed else "the chain is empty but attribution_form is not 'none'",
+        why = "attribution_form is 'none' but the chain names a source" if attributed else "the chain is empty but attribution_form is not 'none'"
+        report.add(Problem("attribution_form_mismatch", why,
                            rel, doc_id, sid, pointer("claims", i, "attribution_form"),
                            expected="a form other than 'none'" if attributed else "'none'", found=short(claim["attribution_form"]),
                            hint="attribution_form is 'none' exactly when the claim is the author's own (empty chain)"))

@@ -12,14 +12,14 @@ def check_offsets(where: tuple[str | int, ...], sid: str | None, start: int, end
     """Offsets and surface text of one span (or cue) at JSON path ``where`` in its file."""
     if end <= start or end > n:
         at = _nearest(text, surface, start) if isinstance(surface, str) else None
-        where = (f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
+        advice = (f"the span text occurs at start={at}, end={at + len(surface)}" if at is not None
                  else "offsets count code points from 0; end is the position after the span's last code point")
         if end <= start:
             report.add(Problem("offset_order", "span ends before or where it starts", rel, doc_id, sid, pointer(*where, "end"),
-                               expected=f"end > start ({_number(start)})", found=_number(end), hint=where))
+                               expected=f"end > start ({_number(start)})", found=_number(end), hint=advice))
         else:
             report.add(Problem("offset_out_of_range", "span ends past the end of the text", rel, doc_id, sid, pointer(*where, "end"),
-                               expected=f"end <= {n} (text length in code points)", found=_number(end), hint=where))
+                               expected=f"end <= {n} (text length in code points)", found=_number(end), hint=advice))
         return
     if not isinstance(surface, str):
         return
