@@ -7,8 +7,8 @@ A block is written between two markers on their own lines::
     <!-- END GENERATED -->
 
 The word after ``GENERATED:`` names a renderer and the rest are its arguments:
-``labels EntityLabel`` (a label set from ``schema/``), ``agreement SET_A SET_B`` (the
-``chipwar agree`` table), ``label-counts SET`` (labels per layer in a set), ``documents`` (one
+``labels EntityLabel`` (a label set from ``schema/``), ``agreement SET_A SET_B [SET ...]`` (the
+``chipwar agree`` tables), ``label-counts SET`` (labels per layer in a set), ``documents`` (one
 row per document: source, date, genre, split, length, rights). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .agree import agree_sets, agreement_table
+from .agreement import agree_sets, markdown_tables
 from .corpus import Corpus, refusal
 from .errors import ChipwarError
 from .ids import check_set_name
@@ -74,12 +74,11 @@ def _cell(value: object) -> str:
 
 
 def render_agreement(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
-    """The agreement table between two sets, as ``chipwar agree A B`` computes it."""
-    set_a, set_b = (_set_name(corpus, name) for name in args)
-    result = agree_sets(corpus, set_a, set_b, schemas)
+    """The agreement tables of two or more sets (per layer, per attribute and reference, document labels), as ``chipwar agree`` computes them."""
+    result = agree_sets(corpus, [_set_name(corpus, name) for name in args], schemas)
     if result.problems:
         raise _Unrendered(result.problems)
-    return agreement_table(result)
+    return markdown_tables(result)
 
 
 def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:

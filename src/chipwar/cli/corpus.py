@@ -178,35 +178,39 @@ def intake(received: Path, doc_id: str, url: str | None, publisher: str | None, 
             "then annotate it (annotations/GUIDELINES.md)."])
 
 
+def _two_or_more(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if len(value) < 2:
+        raise click.BadParameter(f"agreement needs two or more annotation sets; {len(value)} given")
+    return value
+
+
 @click.command()
-@click.argument("set_a")
-@click.argument("set_b")
+@click.argument("sets", nargs=-1, required=True, callback=_two_or_more)
 @CORPUS
 @FORMAT
-def agree(set_a: str, set_b: str, corpus_path: Path, fmt: str) -> None:
-    """Agreement between two annotation sets: span F1 (exact, overlap), label agreement, kappa.
+def agree(sets: tuple[str, ...], corpus_path: Path, fmt: str) -> None:
+    """Agreement of two or more annotation sets: spans, labels, attributes, references, document labels.
 
-    SET_A and SET_B are folder names under annotations/ (e.g. two annotators).
+    SETS are folder names under annotations/ (e.g. two annotators and the gold). Per layer:
+    span F1 (exact and overlap) and, on spans paired by overlap, agreement and Cohen's kappa
+    of the label and of every attribute and reference (claimant, attribution chain, its
+    original source and cues, restatements, targets, speakers, canonical ids) for every pair
+    of sets; Krippendorff's alpha over all sets at once (nominal on spans matched across
+    sets, unitized for where spans lie). Only documents every set annotated are compared;
+    files that fail validation are left out and listed (exit 1).
 
     \b
     Examples:
       chipwar agree annotator-a annotator-b
-      chipwar agree annotator-a gold --format json
+      chipwar agree ann-a ann-b gold --format json
     """
-    from ..agree import agree_sets, agreement_table
+    from ..agreement import agree_sets, text_report
 
-    corpus = open_corpus(corpus_path)
-    missing = [s for s in (set_a, set_b) if s not in corpus.set_names()]
-    if missing:
-        raise UsageError(f"no annotation set {', '.join(map(repr, missing))} under annotations/",
-                         hint=f"sets here: {', '.join(corpus.set_names()) or 'none'}")
-    result = agree_sets(corpus, set_a, set_b)
-    lines = [agreement_table(result)]
-    for side, docs in (("only in " + set_a, result.only_in_a), ("only in " + set_b, result.only_in_b)):
-        if docs:
-            lines.append(f"not compared ({side}): {', '.join(docs)}")
+    result = agree_sets(open_corpus(corpus_path), sets)
+    lines = text_report(result)
+    lines += [f"not compared ({doc_id}): only in {', '.join(found)}" for doc_id, found in result.not_in_every_set.items()]
     lines.append("Next: adjudicate the differences into annotations/gold/ and run `chipwar validate`.")
-    finish(Report(problems=result.problems), result.to_dict(), lines,
+    finish(result.report, result.to_dict(), lines,
            failed=["agree: not everything was compared (see above): files that fail validation are left out, and sets with no "
                    "document in common compare nothing; `chipwar validate` lists every problem."])
 
