@@ -93,7 +93,7 @@ def span_at(text: str, doc_id: str, local: str, surface: str, label: str, occurr
     for _ in range(occurrence + 1):
         start = text.index(surface, start + 1)
     return {"id": f"{doc_id}:{local}", "start": start, "end": start + len(surface), "text": surface, "label": label,
-            "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None, **attrs}
+            "provenance": {"agent": "test", "origin": "manual", "created": None}, "note": None, **attrs}
 
 
 def chain_link(text: str, kind: str, entity_id: str | None, cue: str | None, occurrence: int = 0) -> dict:

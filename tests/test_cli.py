@@ -48,7 +48,8 @@ def test_help_has_an_example_and_the_readme_names_the_command(command: tuple[str
 ARGS = {
     "agree": ["a", "b"], "intake": ["{file}", "--doc-id", "new-doc", "--rights", "r"], "reanchor": ["some-doc", "{file}", "--reason", "r"],
     "release": ["1.0.1"], "labelstudio import": ["{file}", "--annotator", "alice"], "labelstudio pull": ["--annotator", "alice"],
-    "labelstudio tasks": ["--out", "{dir}/tasks.json"],
+    "labelstudio tasks": ["--out", "{dir}/tasks.json"], "packet prepare": ["some-doc", "--annotator", "alice", "--out", "{dir}/packet"],
+    "packet submit": ["{dir}"],
 }
 CORPUS_COMMANDS = [c for c in COMMANDS if "--corpus" in run_chipwar(*c, "--help").stdout]
 

@@ -15,17 +15,17 @@ from chipwar.versions.compat import compare_schema
 from chipwar.versions.diff import Side, diff_sides, render_diff
 from chipwar.versions.git import blob_id
 
-from .conftest import GIT_ENV, annotation_file, entity, flat, git, run_chipwar, span_at, write_set
+from .conftest import GIT_ENV, REPO, annotation_file, chain_link, entity, flat, git, run_chipwar, span_at, write_set
 from .test_versions import start_history
 
 DOC = "reg-2023-qiming"
 GONE = "tfi-2021-chip-crisis"
 CLAIM = "Huawei has taken possession at least two existing factories and is building a minimum of three others"
 CLAIM_ATTRS = dict(check_worthiness="check_worthy", claimant_type="author", claimant_id=None, attribution_form="none",
-                   attribution_cue=None, sourcing="none", source_ids=[], certainty="certain")
+                   attribution_chain=[], restates=[], certainty="certain")
 BIAS_ATTRS = dict(target_ids=[], polarity="negative", intensity="medium", in_quote=False, quote_speaker_id=None)
 DOC_LABELS = {"genre": "news_report", "primary_frame": "security_defense", "tone": "negative",
-              "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None}
+              "provenance": {"agent": "test", "origin": "manual", "created": None}, "note": None}
 
 
 def _text(root: Path, doc_id: str = DOC) -> str:
@@ -154,7 +154,8 @@ def test_no_difference_and_bad_revisions(released: Path) -> None:
     assert same.returncode == 0 and "No differences" in same.stdout
     assert _diff(released, "v0.1.0", "HEAD")["counts"] == {}
     bad = run_chipwar("diff", "v9.9.9", "--corpus", str(released))
-    assert bad.returncode == 2 and "'v9.9.9' is not a revision or tag" in bad.stderr
+    assert bad.returncode == 2 and "'v9.9.9' is not a revision or tag of this repository, nor a release it records" in bad.stderr
+    assert run_chipwar("diff", "HEAD~9", "--corpus", str(released)).returncode == 2
 
 
 def test_text_correction_shows_edits_and_moved_spans(released: Path, tmp_path: Path) -> None:
@@ -169,7 +170,7 @@ def test_text_correction_shows_edits_and_moved_spans(released: Path, tmp_path: P
     (doc,) = diff["documents"]
     assert doc["doc_id"] == DOC and (doc["old_length"], doc["new_length"]) == (len(old), len(new))
     assert [(e["old"], e["new"]) for e in doc["text_edits"]] == [("This article is more than 1 year old\n\n", ""), ("", " of")]
-    assert sorted(doc["metadata"]) == ["corrections", "intake.length_codepoints", "intake.text_sha256"]
+    assert sorted(doc["metadata"]) == ["corrections[0]", "intake.length_codepoints", "intake.text_sha256"]  # a correction added
     assert [(f["set_name"], sorted(f["fields"])) for f in diff["files"]] == [("alice", ["text_sha256"])]
     shift = len("This article is more than 1 year old\n\n")
     changed = {a["id"].split(":")[1]: a["fields"] for a in diff["annotations"]}
@@ -195,6 +196,92 @@ def test_schema_changes_are_rated(released: Path) -> None:
         ("minor", "/$defs/Zone/properties/confidence", "optional field 'confidence' added"),
     ]
     assert diff["required_bump"] == "major"
+
+
+# --- Attribution chains and restatements: compared field by field, and files of schema 1.0.0 on the old side ---
+
+RELAYED = "Huawei has taken possession"
+CHAINED = "is building a minimum of three others"
+
+
+def _chained_file(text: str, **changes: object) -> dict:
+    """An annotation file of DOC whose claims c1 and c2 restate each other; c1 relayed Huawei → Reuters."""
+    c1 = span_at(text, DOC, "c1", RELAYED, "event_property", **{
+        **CLAIM_ATTRS, "claimant_type": "entity", "claimant_id": "huawei", "attribution_form": "reported", "restates": [f"{DOC}:c2"],
+        "attribution_chain": [chain_link(text, "named_organization", "huawei", "Huawei"), chain_link(text, "named_organization", "reuters", None)]})
+    c2 = span_at(text, DOC, "c2", CHAINED, "event_property", **{**CLAIM_ATTRS, "restates": [f"{DOC}:c1"]})
+    c1.update(changes)
+    return annotation_file(DOC, text, claims=[c1, c2], entities=[entity(text, DOC, "e1", "Huawei", "ORG", "huawei"),
+                                                                 entity(text, DOC, "e2", "Reuters", "ORG", "reuters")])
+
+
+def _file_sides(old: dict, new: dict) -> tuple[Side, Side]:
+    path = f"annotations/gold/{DOC}.json"
+    return _side("old", {path: json.dumps(old).encode()}), _side("new", {path: json.dumps(new).encode()})
+
+
+def test_chain_and_restates_changes_are_listed_field_by_field(corpus_copy: Path) -> None:
+    text = _text(corpus_copy)
+    old = _chained_file(text)
+    chain = json.loads(json.dumps(old["claims"][0]["attribution_chain"]))
+    chain[1]["entity_id"] = "huawei-weekly"
+    chain[0]["cue"] = chain_link(text, "named_organization", "huawei", "Huawei", occurrence=1)["cue"]
+    chain.append({"kind": "anonymous", "entity_id": None, "cue": None})
+    new = _chained_file(text, attribution_chain=chain, restates=[])
+    diff = diff_sides(*_file_sides(old, new))
+    change, added = diff.annotations
+    assert (added.layer, added.change, added.id) == ("canonical_entities", "added", "huawei-weekly")
+    moved = text.index("Huawei", text.index("Huawei") + 1)
+    assert (change.id, change.matched_by) == (f"{DOC}:c1", "id")
+    assert change.fields == {
+        "attribution_chain[0].cue.start": [text.index("Huawei"), moved],
+        "attribution_chain[0].cue.end": [text.index("Huawei") + 6, moved + 6],
+        "attribution_chain[1].entity_id": ["reuters", "huawei-weekly"],
+        "attribution_chain[2]": [None, {"kind": "anonymous", "entity_id": None, "cue": None}],
+        "restates": [[f"{DOC}:c2"], []],
+    }
+    assert change.absent == {"attribution_chain[2]": "old"}
+    shown = render_diff(diff)
+    assert "attribution_chain[1].entity_id: 'reuters' → 'huawei-weekly'" in shown
+    assert "attribution_chain[2]: (absent) → " in shown and "restates: " in shown
+    assert diff_sides(*_file_sides(old, json.loads(json.dumps(old)))).empty
+
+
+def test_a_file_of_schema_1_0_0_on_the_old_side_is_compared(corpus_copy: Path) -> None:
+    """Release 1.0.0 had sourcing, source_ids and attribution_cue where 2.0.0 has the chain: shown as fields gone and added."""
+    text = _text(corpus_copy)
+    new = _chained_file(text)
+    old = json.loads(json.dumps(new))
+    old["schema_version"] = "1.0.0"
+    for key in ("model", "given", "prepared", "submitted"):
+        del old["annotator"][key]
+    for claim in old["claims"]:
+        del claim["attribution_chain"], claim["restates"]
+        claim.update(attribution_cue=None, sourcing="none", source_ids=[])
+    old["claims"][0].update(attribution_cue="Huawei", sourcing="named_organization", source_ids=["huawei", "reuters"])
+    diff = diff_sides(*_file_sides(old, new))
+    assert diff.report.problems == []
+    (top,) = diff.files
+    added = [f"annotator.{k}" for k in ("model", "given", "prepared", "submitted")]
+    assert top.fields == {"schema_version": ["1.0.0", "2.0.0"], **{k: [None, None] for k in added}}
+    assert top.absent == dict.fromkeys(added, "old")
+    c1 = next(a for a in diff.annotations if a.id == f"{DOC}:c1")
+    assert c1.fields["sourcing"] == ["named_organization", None] and c1.fields["attribution_chain"] == [None, new["claims"][0]["attribution_chain"]]
+    assert c1.absent == {"attribution_cue": "new", "sourcing": "new", "source_ids": "new", "attribution_chain": "old", "restates": "old"}
+    shown = render_diff(diff)
+    assert "sourcing: 'named_organization' → (absent)" in shown and "restates: (absent) → [" in shown
+    assert "annotator.model (added)" in shown
+    render_json({"result": diff.to_dict()})
+
+
+def test_diff_v1_0_0_works_in_this_checkout() -> None:
+    """Release 1.0.0 is known here by its tag or, in a clone without tags, by the commit that recorded it; schema 2.0.0 is a major change."""
+    result = run_chipwar("diff", "v1.0.0", "--format", "json", cwd=REPO)
+    assert result.returncode in (0, 1), result.stdout + result.stderr  # 1: a file of the working tree another change left broken
+    diff = flat(result.stdout)
+    assert diff["a"] in ("v1.0.0", f"1.0.0 (commit {diff['a'].rpartition('commit ')[2][:-1]})") and diff["required_bump"] == "major"
+    removed = {(s["pointer"], s["level"]) for s in diff["schema"]}
+    assert {("/$defs/Claim/properties/sourcing", "major"), ("/$defs/Claim/properties/attribution_chain", "major")} <= removed
 
 
 OLD = {"type": "object", "required": ["a"], "additionalProperties": False,

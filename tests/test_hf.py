@@ -93,6 +93,35 @@ def test_documents_config_is_lossless(synthetic: Path, built: Path) -> None:
     assert seen == len(corpus.doc_ids())
 
 
+def _gold_claims(root: Path) -> dict[str, dict]:
+    corpus = Corpus(root)
+    return {claim["id"]: claim for doc_id in corpus.doc_ids() for claim in corpus.read_annotations("gold", doc_id)["claims"]}
+
+
+def _chain_as_json(row_chain: list[dict], kinds: ClassLabel) -> list[dict]:
+    """A loaded chain in the annotation file's form (``kind`` is a ClassLabel id in the dataset)."""
+    return [{**link, "kind": kinds.int2str(link["kind"])} for link in row_chain]
+
+
+def test_chains_and_restates_load_back_exactly(synthetic: Path, built: Path, tmp_path: Path) -> None:
+    """Every claim's attribution chain (nested cues, null cues, null entity ids) and restates, through the real loader."""
+    claims = _gold_claims(synthetic)
+    chains = [c["attribution_chain"] for c in claims.values()]
+    links = [link for chain in chains for link in chain]
+    assert {len(chain) for chain in chains} >= {0, 1, 2, 3} and any(c["restates"] for c in claims.values())
+    assert any(link["cue"] is None for link in links) and any(link["entity_id"] is None for link in links)
+    loaded: dict[str, tuple[list, list]] = {}
+    for split in load_dataset(str(built), "claims", cache_dir=str(tmp_path / "claims")).values():
+        kinds = split.features["attribution_chain"].feature["kind"]
+        loaded.update({row["id"]: (_chain_as_json(row["attribution_chain"], kinds), row["restates"]) for row in split})
+    assert loaded == {sid: (c["attribution_chain"], c["restates"]) for sid, c in claims.items()}
+    nested: dict[str, tuple[list, list]] = {}
+    for split in load_dataset(str(built), "documents", cache_dir=str(tmp_path / "documents")).values():
+        kinds = split.features["claims"].feature["attribution_chain"].feature["kind"]
+        nested.update({c["id"]: (_chain_as_json(c["attribution_chain"], kinds), c["restates"]) for row in split for c in row["claims"]})
+    assert nested == loaded
+
+
 def test_no_text_variant_and_rehydrate(synthetic: Path, built: Path, tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     assert run_chipwar("build", "--no-text", "--out", str(bare), "--corpus", str(synthetic)).returncode == 0
@@ -101,6 +130,15 @@ def test_no_text_variant_and_rehydrate(synthetic: Path, built: Path, tmp_path: P
     assert row["text"] is None and row["url"] and len(row["intake"]["text_sha256"]) == 64
     assert all(e["text"] is None and e["end"] > e["start"] for e in row["entities"])
     assert not (bare / "data" / "ner").exists()
+    claims = _gold_claims(synthetic)
+    cued = 0
+    for split in (*docs.values(), *load_dataset(str(bare), "claims", cache_dir=str(tmp_path / "c")).values()):
+        for claim in (c for r in split for c in r["claims"]) if "claims" in split.features else split:
+            assert claim["text"] is None
+            for link, source in zip(claim["attribution_chain"], claims[claim["id"]]["attribution_chain"], strict=True):
+                assert link["cue"] == (source["cue"] and {**source["cue"], "text": None})  # offsets kept, article text left out
+                cued += link["cue"] is not None
+    assert cued
     texts = tmp_path / "my-copies"
     texts.mkdir()
     for i, doc_id in enumerate(Corpus(synthetic).doc_ids()):

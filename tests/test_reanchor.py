@@ -1,7 +1,8 @@
 """Text corrections keep their annotations: `chipwar reanchor` on a real document with a
 hand-made set, through insertions, deletions and replacements before, around and inside
-spans, moved and duplicated paragraphs; what it cannot place is reported and nothing is
-written unless --drop-unplaced."""
+spans, moved and duplicated paragraphs; claims' attribution cues move like spans, even one
+in another paragraph; what it cannot place is reported and nothing is written unless
+--drop-unplaced."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chipwar.files import sha256_text
 from chipwar.validation.run import validate_corpus
 from chipwar.writer import LOCK_NAME
 
-from .conftest import annotation_file, entity, flat, run_chipwar, span_at, write_set
+from .conftest import annotation_file, chain_link, entity, flat, run_chipwar, span_at, write_set
 
 DOC = "reg-2023-qiming"
 SET = "alice"
@@ -28,8 +29,11 @@ PARA1 = ("China is looking to hire engineers from other nations to bolster local
 CLAIM = "Huawei has taken possession at least two existing factories and is building a minimum of three others"
 NIKKEI_PARA = ("China is not alone in its scramble to secure semiconductor prowess. Chip manufacturers around the globe have taken "
                "to buying up secondhand semi manufacturing kit to keep pace with their expansion plans, Nikkei Asia reports.")
+QIMING = ("Qiming was set up to run in parallel with other recruitment initiatives from local and provincial authorities plus a "
+          "government-backed hiring drive by Chinese chip companies themselves")
+COVERT = "Huawei is building out a covert network of semiconductor facilities across China"
 CLAIM_ATTRS = dict(check_worthiness="check_worthy", claimant_type="author", claimant_id=None, attribution_form="none",
-                   attribution_cue=None, sourcing="none", source_ids=[], certainty="certain")
+                   attribution_chain=[], restates=[], certainty="certain")
 BIAS_ATTRS = dict(target_ids=[], polarity="negative", intensity="medium", in_quote=False, quote_speaker_id=None)
 
 
@@ -43,7 +47,15 @@ def _annotations(text: str) -> dict:
                   entity(text, DOC, "e4", "Semiconductor Industry Association", "ORG", "sia"),
                   entity(text, DOC, "e5", "Nikkei Asia", "ORG", "nikkei-asia"),
                   entity(text, DOC, "e6", "Huawei", "ORG", "huawei", occurrence=2)],
-        claims=[span_at(text, DOC, "c1", CLAIM, "numerical", **CLAIM_ATTRS)],
+        claims=[span_at(text, DOC, "c1", CLAIM, "numerical", **{
+                    **CLAIM_ATTRS, "claimant_type": "entity", "claimant_id": "sia", "attribution_form": "reported", "restates": [f"{DOC}:c3"],
+                    "attribution_chain": [chain_link(text, "named_organization", "sia", "Semiconductor Industry Association")]}),
+                # the cue of its original source is in the same sentence, the relaying outlet's in the paragraph before
+                span_at(text, DOC, "c2", QIMING, "event_property", **{
+                    **CLAIM_ATTRS, "claimant_type": "unidentified", "attribution_form": "indirect",
+                    "attribution_chain": [chain_link(text, "anonymous", None, "the sources indicated"),
+                                          chain_link(text, "named_organization", "reuters", "according to Reuters")]}),
+                span_at(text, DOC, "c3", COVERT, "event_property", **{**CLAIM_ATTRS, "restates": [f"{DOC}:c1"]})],
         bias_markers=[span_at(text, DOC, "b1", "crippling", "loaded_language", **BIAS_ATTRS),
                       span_at(text, DOC, "b2", "choked off", "loaded_language", **BIAS_ATTRS)],
     )
@@ -85,8 +97,20 @@ def _reanchor(root: Path, new_text: str | bytes, *extra: str) -> tuple[int, dict
     return js.returncode, flat(js.stdout), js.stderr
 
 
+def _local(placement: dict) -> str:
+    """A placement's span (``c1``) or cue (``c1/cue0``: the cue of the span's first attribution link)."""
+    local = placement["id"].split(":")[1]
+    return local if placement["cue"] is None else f"{local}/cue{placement['cue']}"
+
+
 def _how(result: dict) -> dict[str, str]:
-    return {p["id"].split(":")[1]: p["how"] for p in result["placements"]}
+    return {_local(p): p["how"] for p in result["placements"]}
+
+
+def _cues(root: Path) -> dict[str, dict]:
+    """Every attribution cue of the set's file, as ``c1/cue0`` -> cue."""
+    return {f"{local}/cue{j}": link["cue"] for local, span in _spans(root).items()
+            for j, link in enumerate(span.get("attribution_chain", ())) if link["cue"] is not None}
 
 
 Edit = Callable[[str], str]
@@ -107,8 +131,10 @@ PLACEABLE: dict[str, tuple[Edit, dict[str, str]]] = {
     "delete_inside_span": (lambda t: t.replace("building a minimum of three", "building three"),
                            {"c1": CLAIM.replace("a minimum of ", "")}),
     "replace_inside_span": (lambda t: t.replace("Semiconductor Industry Association", "Semiconductor Industries Association"),
-                            {"e4": "Semiconductor Industries Association"}),
-    "replace_whole_word_span": (lambda t: t.replace("according to Reuters", "according to reuters"), {"e3": "reuters"}),
+                            {"e4": "Semiconductor Industries Association", "c1/cue0": "Semiconductor Industries Association"}),
+    "replace_whole_word_span": (lambda t: t.replace("according to Reuters", "according to reuters"),
+                                {"e3": "reuters", "c2/cue1": "according to reuters"}),
+    "insert_between_claim_and_its_cue": (lambda t: t.replace("Qiming was set up", "More below.\n\nQiming was set up"), {}),
     "replace_inside_zone_and_claim": (lambda t: t.replace("largest tech giants", "biggest technology firms")
                                       .replace("two existing", "2 existing"),
                                       {"z2": PARA1.replace("largest tech giants", "biggest technology firms"),
@@ -119,27 +145,30 @@ PLACEABLE: dict[str, tuple[Edit, dict[str, str]]] = {
 @pytest.mark.parametrize("case", sorted(PLACEABLE))
 def test_spans_survive_the_edit(case: str, root: Path) -> None:
     edit, edited = PLACEABLE[case]
-    old, before = _old(root), _spans(root)
+    old, before, cues_before = _old(root), _spans(root), _cues(root)
     new = edit(old)
     assert new != old, "the edit must change the text"
     code, result, _ = _reanchor(root, new)
     assert code == 0, result
     assert {k: v for k, v in _how(result).items() if v != "aligned"} == {k: "edited" for k in edited}
-    after = _spans(root)
-    assert after.keys() == before.keys()
-    for local, span in after.items():
+    after, cues = _spans(root), _cues(root)
+    assert after.keys() == before.keys() and cues.keys() == cues_before.keys() == {"c1/cue0", "c2/cue0", "c2/cue1"}
+    for local, span in (*after.items(), *cues.items()):
         assert new[span["start"]:span["end"]] == span["text"]
-        assert span["text"] == edited.get(local, before[local]["text"]), local
-        assert {k: v for k, v in span.items() if k not in ("start", "end", "text")} == \
-               {k: v for k, v in before[local].items() if k not in ("start", "end", "text")}
+        assert span["text"] == edited.get(local, (before.get(local) or cues_before[local])["text"]), local
+    moved = ("start", "end", "text", "attribution_chain")
+    for local, span in after.items():
+        assert {k: v for k, v in span.items() if k not in moved} == {k: v for k, v in before[local].items() if k not in moved}
+        assert [{**link, "cue": None} for link in span.get("attribution_chain", ())] == \
+               [{**link, "cue": None} for link in before[local].get("attribution_chain", ())]
     assert _problems(root) == []
 
 
 def test_every_offset_shifts_by_an_insertion_before_it(root: Path) -> None:
-    before = _spans(root)
+    before = {**_spans(root), **_cues(root)}
     code, _, _ = _reanchor(root, "UPDATED: " + _old(root))
     assert code == 0
-    assert {k: (s["start"], s["end"]) for k, s in _spans(root).items()} == \
+    assert {k: (s["start"], s["end"]) for k, s in {**_spans(root), **_cues(root)}.items()} == \
            {k: (s["start"] + 9, s["end"] + 9) for k, s in before.items()}
 
 
@@ -213,7 +242,7 @@ def test_drop_unplaced_writes_the_rest_and_records_the_drop(root: Path) -> None:
     code, result, _ = _reanchor(root, new, "--drop-unplaced")
     assert code == 0
     after = _spans(root)
-    assert "e1" not in after and {"e2", "e3", "e4", "e5", "e6", "z2", "c1", "b1", "b2"} <= after.keys()
+    assert "e1" not in after and {"e2", "e3", "e4", "e5", "e6", "z2", "c1", "c2", "c3", "b1", "b2"} <= after.keys()
     assert after["z2"]["text"] == PARA1.replace(DELETED_E1, "")
     data = json.loads((root / "annotations" / SET / f"{DOC}.json").read_text("utf-8"))
     assert [d["annotation_ids"] for d in data["decisions"]] == [[f"{DOC}:e1"]]
@@ -233,8 +262,44 @@ def test_replaced_span_is_not_moved_onto_the_replacement(root: Path) -> None:
 def test_edit_across_a_span_edge_is_unplaced(root: Path) -> None:
     code, result, _ = _reanchor(root, _old(root).replace("the Semiconductor Industry", "theSemiconductors Industry"))
     assert code == 1
-    (p,) = [p for p in result["placements"] if p["how"] == "unplaced"]
-    assert p["id"] == f"{DOC}:e4" and "crosses its start" in p["reason"]
+    unplaced = [p for p in result["placements"] if p["how"] == "unplaced"]
+    assert [_local(p) for p in unplaced] == ["e4", "c1/cue0"]  # the cue on the same words fares as the entity
+    assert all("crosses its start" in p["reason"] for p in unplaced)
+
+
+def test_an_unplaced_cue_is_a_problem_and_dropping_it_leaves_the_source_without_a_cue(root: Path) -> None:
+    before = _snapshot(root)
+    new = _old(root).replace(", the sources indicated.", ".")
+    code, result, _ = _reanchor(root, new)
+    assert code == 1 and _snapshot(root) == before
+    (problem,) = result["problems"]
+    assert (problem["code"], problem["annotation_id"], problem["pointer"]) == ("span_unplaced", f"{DOC}:c2", "/claims/1/attribution_chain/0/cue")
+    assert problem["message"] == (f"attribution cue of link 0 of the claims event_property span {DOC}:c2 'the sources indicated' at "
+                                  f"[{_old(root).index('the sources indicated')}, {_old(root).index('the sources indicated') + 21}) "
+                                  "could not be placed on the new text")
+    assert "deleted" in problem["found"] and "set to null" in problem["hint"]
+    code, result, _ = _reanchor(root, new, "--drop-unplaced")
+    assert code == 0 and [(p["code"], p["severity"]) for p in result["problems"]] == [("span_unplaced", "warning")]
+    c2 = _spans(root)["c2"]
+    assert c2["attribution_chain"][0] == {"kind": "anonymous", "entity_id": None, "cue": None}
+    assert c2["attribution_chain"][1]["cue"]["start"] == new.index("according to Reuters")
+    data = json.loads((root / "annotations" / SET / f"{DOC}.json").read_text("utf-8"))
+    (decision,) = data["decisions"]
+    assert decision["annotation_ids"] == [f"{DOC}:c2"] and decision["decision"].startswith("Cue set to null by `chipwar reanchor`")
+    meta = json.loads((root / "corpus" / f"{DOC}.json").read_text("utf-8"))
+    assert meta["corrections"][-1]["dropped_annotation_ids"] == []  # the claim stays
+    assert _problems(root) == []
+
+
+def test_a_dropped_claim_is_taken_out_of_the_restates_of_the_others(root: Path) -> None:
+    new = _old(root).replace(CLAIM, "Huawei grows")
+    code, result, _ = _reanchor(root, new, "--drop-unplaced")
+    assert code == 0 and [p["annotation_id"] for p in result["problems"]] == [f"{DOC}:c1"]
+    after = _spans(root)
+    assert "c1" not in after and after["c3"]["restates"] == []
+    meta = json.loads((root / "corpus" / f"{DOC}.json").read_text("utf-8"))
+    assert meta["corrections"][-1]["dropped_annotation_ids"] == [f"{DOC}:c1"]
+    assert _problems(root) == []
 
 
 def test_span_inside_a_replaced_word_group_is_unplaced(root: Path) -> None:
@@ -274,7 +339,7 @@ def test_copy_of_a_deleted_span_is_not_annotated_twice(corpus_copy: Path) -> Non
 def test_dry_run_writes_nothing(root: Path) -> None:
     before = _snapshot(root)
     code, result, _ = _reanchor(root, "UPDATED: " + _old(root), "--dry-run")
-    assert code == 0 and result["written"] == [] and result["counts"]["moved"] == len(_spans(root))
+    assert code == 0 and result["written"] == [] and result["counts"]["moved"] == len(_spans(root)) + len(_cues(root))
     assert _snapshot(root) == before
 
 

@@ -57,6 +57,34 @@ def test_hard_characters_come_before_spans(small: tuple[Path, dict]) -> None:
         assert "q\u0307" in before and "\u0915\u093f" in before, "combining marks"
 
 
+def _annotation_files(root: Path) -> list[dict]:
+    return [orjson.loads(f.read_bytes()) for f in sorted((root / "annotations" / "gold").glob("*.json"))]
+
+
+def test_claims_have_attribution_chains_and_restatements(small: tuple[Path, dict]) -> None:
+    """Chains of 0 to 3 links, cues in the claim's own sentence, in another one, or none; restatement pairs (validated above)."""
+    root, _ = small
+    claims = [claim for data in _annotation_files(root) for claim in data["claims"]]
+    assert {len(c["attribution_chain"]) for c in claims} == {0, 1, 2, 3}
+    cues = [(c, link["cue"]) for c in claims for link in c["attribution_chain"]]
+    assert any(cue is None for _, cue in cues)
+    assert any(cue and c["start"] <= cue["start"] and cue["end"] <= c["end"] for c, cue in cues)
+    assert any(cue and not (c["start"] <= cue["start"] < c["end"]) for c, cue in cues)
+    assert {link["kind"] for c in claims for link in c["attribution_chain"]} >= {"named_organization", "anonymous", "vague_collective"}
+    by_id = {c["id"]: c for c in claims}
+    paired = [c for c in claims if c["restates"]]
+    assert paired and all(c["id"] in by_id[other]["restates"] for c in paired for other in c["restates"])
+
+
+def test_no_time_is_invented(small: tuple[Path, dict]) -> None:
+    """Every provenance time is null and the annotator block records none: a random time would pass for a recorded one."""
+    root, _ = small
+    for data in _annotation_files(root):
+        assert (data["annotator"]["prepared"], data["annotator"]["submitted"]) == (None, None)
+        assert data["document_labels"]["provenance"]["created"] is None
+        assert all(span["provenance"]["created"] is None for layer in LAYERS for span in data[layer])
+
+
 def test_same_seed_same_bytes(small: tuple[Path, dict], tmp_path: Path) -> None:
     root, _ = small
     again = tmp_path / "corpus-b"

@@ -383,6 +383,21 @@ def test_a_clone_without_tags_finds_the_releases_by_their_record(two_releases: P
         assert "found by tag v0.2.0" in run_chipwar(*args, "--corpus", str(tagged), env=GIT_ENV).stdout.replace("(tag v0.2.0)", "found by tag v0.2.0")
 
 
+def test_a_release_tag_a_clone_lacks_is_diffed_from_its_record(two_releases: Path, tmp_path: Path) -> None:
+    """`chipwar diff v0.1.0` in a clone without tags compares from the commit that recorded 0.1.0, as the tag would."""
+    tagged = _clone(two_releases, tmp_path / "tagged")
+    untagged = _clone(two_releases, tmp_path / "untagged", "--no-tags")
+    commit = git(two_releases, "rev-parse", "v0.1.0^{commit}").strip()
+    for args in (("diff", "v0.1.0"), ("diff", "v0.1.0", "v0.2.0")):
+        (_, with_tags), (_, without) = _json(tagged, *args), _json(untagged, *args)
+        assert with_tags["a"] == "v0.1.0" and without["a"] == f"0.1.0 (commit {commit[:12]})"
+        named = ("a", "b", "found_by")
+        assert {k: v for k, v in without.items() if k not in named} == {k: v for k, v in with_tags.items() if k not in named}
+        assert with_tags["counts"] and with_tags["required_bump"] == "minor"
+    missing = run_chipwar("diff", "v0.3.0", "--corpus", str(untagged), "--format", "json")
+    assert missing.returncode == 2 and "nor a release it records" in flat(missing.stdout)["error"]["message"]
+
+
 def test_a_first_release_is_found_by_the_commit_that_added_its_section(first: Path, tmp_path: Path) -> None:
     """VERSION said 0.1.0 before v0.1.0 was made, so its commit changed only CHANGELOG.md: still its record."""
     untagged = _clone(first, tmp_path / "untagged", "--no-tags")

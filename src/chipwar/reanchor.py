@@ -21,9 +21,14 @@ How a span is placed, first rule that works:
    trimmed) still shares at least half its code points with the old span text: the span
    keeps its place and takes the corrected text (a typo fixed inside a name). Reported.
 
-Anything else is **unplaced**, with the reason. Nothing is written while a span is unplaced
-unless the caller asks to drop those spans; each dropped span is then named in the file's
-``decisions`` and the correction's ``dropped_annotation_ids``. All files are written or none,
+The attribution cues of claims (``attribution_chain[j].cue``, spans of the text like any
+other) are placed by the same rules, each on its own: a cue may sit far from its claim.
+
+Anything else is **unplaced**, with the reason. Nothing is written while a span or cue is
+unplaced unless the caller asks to drop them; each dropped span is then named in the file's
+``decisions`` and the correction's ``dropped_annotation_ids`` (and removed from the
+``restates`` of the claims that listed it), and a dropped cue becomes null — the link keeps
+its source — with a decision saying so. All files are written or none,
 and only onto the files the plan was read from: a file changed meanwhile (a second
 ``chipwar reanchor`` of the document at once) stops the write (:meth:`chipwar.writer.Transaction.expect`).
 """
@@ -34,7 +39,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from os.path import commonprefix
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .align import Alignment, align
 from .corpus import Corpus
@@ -42,11 +47,12 @@ from .errors import UsageError
 from .files import dumps_json, loads_json, sha256_text
 from .ids import check_doc_id
 from .intake import metadata_errors
-from .layers import LAYERS
+from .layers import CHAIN_FIELD, LAYERS, RESTATES_FIELD
 from .report import Problem, Report, pointer, short
 from .schema import load_schemas
 from .textform import normalise, read_received
 from .validation.annotations import check_annotation_data
+from .validation.schema_problems import schema_problems, whole_float_problems
 from .writer import NOT_A_FILE, Content, Transaction, current, reading
 
 #: Code points of context on each side of a span, as a TextQuoteSelector's prefix and suffix.
@@ -68,7 +74,8 @@ def check_reason(reason: str) -> str:
 @dataclass(frozen=True)
 class Placement:
     """Where one span went: ``how`` is aligned, context, edited or unplaced; for unplaced, ``reason``
-    says why, and ``new_*`` show the text now between its ends when that text was replaced."""
+    says why, and ``new_*`` show the text now between its ends when that text was replaced.
+    ``cue`` is None for the span itself, or ``j`` for the cue of the span's ``j``-th attribution link."""
 
     set_name: str
     layer: str
@@ -83,10 +90,27 @@ class Placement:
     new_end: int | None = None
     new_text: str | None = None
     reason: str | None = None
+    cue: int | None = None
 
     @property
     def placed(self) -> bool:
         return self.how != "unplaced"
+
+    @property
+    def key(self) -> tuple[str, str, int, int | None]:
+        """Which span or cue this is: set, layer, index in the layer, attribution link (or None)."""
+        return self.set_name, self.layer, self.index, self.cue
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Where the span or cue sits in its annotation file, as JSON pointer parts."""
+        return (self.layer, self.index) if self.cue is None else (self.layer, self.index, CHAIN_FIELD, self.cue, "cue")
+
+    @property
+    def what(self) -> str:
+        """The span or cue in words, for messages and decisions."""
+        span = f"{self.layer} {self.label} span"
+        return span if self.cue is None else f"attribution cue of link {self.cue} of the {span} {self.id}"
 
 
 @dataclass
@@ -115,7 +139,7 @@ class ReanchorPlan:
         return [p for p in self.placements if p.how == "edited"]
 
     def counts(self) -> dict[str, int]:
-        """Spans per outcome; ``moved`` counts placed spans whose offsets changed."""
+        """Spans (attribution cues included) per outcome; ``moved`` counts placed spans whose offsets changed."""
         out = {"spans": len(self.placements), "aligned": 0, "context": 0, "edited": 0, "unplaced": 0, "moved": 0}
         for p in self.placements:
             out[p.how] += 1
@@ -126,13 +150,14 @@ class ReanchorPlan:
         """A problem per unplaced span, where it is in its annotation file; warnings when ``dropping`` (written without them)."""
         report = Report()
         for p in self.unplaced:
+            dropped = "set to null" if p.cue is not None else "dropped"
             report.add(Problem(
-                "span_unplaced", f"{p.layer} {p.label} span {short(p.old_text, 60)} at [{p.old_start}, {p.old_end}) could not be "
-                "placed on the new text" + ("; dropped" if dropping else ""),
-                f"annotations/{p.set_name}/{self.doc_id}.json", self.doc_id, p.id, pointer(p.layer, p.index),
+                "span_unplaced", f"{p.what} {short(p.old_text, 60)} at [{p.old_start}, {p.old_end}) could not be "
+                "placed on the new text" + (f"; {dropped}" if dropping else ""),
+                f"annotations/{p.set_name}/{self.doc_id}.json", self.doc_id, p.id, pointer(*p.path),
                 expected="its text kept by the correction, or found once in the new text with its surroundings", found=p.reason,
-                hint="recorded in the file's decisions; the span stays in the file's git history" if dropping else
-                "fix NEW_TEXT_FILE so the span's text is there, or run again with --drop-unplaced to drop it "
+                hint="recorded in the file's decisions; it stays in the file's git history" if dropping else
+                f"fix NEW_TEXT_FILE so its text is there, or run again with --drop-unplaced: it is then {dropped} "
                 "(recorded in the file's decisions)",
                 severity="warning" if dropping else "error"))
         return report
@@ -174,9 +199,11 @@ def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
     except ValueError as exc:
         raise ReanchorError(f"{corpus.rel(path)}: the document cannot be read ({short(str(exc), 200)})",
                             hint="`chipwar validate` shows the problem; fix it first") from None
-    problems = metadata_errors(corpus, meta)
-    if problems:
-        raise ReanchorError(f"{corpus.rel(meta_path)}: does not follow schema/document.schema.json ({short(problems[0], 200)}); "
+    schemas = load_schemas(corpus.schema_dir)
+    rel = corpus.rel(meta_path)
+    problems = [*schema_problems(schemas, schemas.document_validator, meta, rel, doc_id), *whole_float_problems("document", meta, rel, doc_id)]
+    if problems:  # validate's own checks: a value nested past reason is a problem, not a crash
+        raise ReanchorError(f"{problems[0].location()}: does not follow schema/document.schema.json ({problems[0].message}); "
                             "nothing written", hint="`chipwar validate` shows the problem; fix it first")
     old_sha = sha256_text(old)
     intake = meta.get("intake") if isinstance(meta, dict) else None
@@ -187,7 +214,6 @@ def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
     if new == old:
         raise ReanchorError(f"{received}: identical to the stored text of {doc_id!r}; nothing to correct")
     alignment = align(old, new)
-    schemas = load_schemas(corpus.schema_dir)
     files: dict[str, dict[str, Any]] = {}
     placements: list[Placement] = []
     for set_name in sets:
@@ -212,15 +238,21 @@ def plan_reanchor(corpus: Corpus, doc_id: str, received: Path) -> ReanchorPlan:
                                 + "; nothing written", hint="`chipwar validate` shows every problem; fix them first")
         files[set_name] = data
         for layer in LAYERS:
-            placed = [place_span(set_name, layer, i, span, old, new, alignment) for i, span in enumerate(data.get(layer, ()))]
-            placements.extend(_refuse_duplicates(placed))
+            spans = data.get(layer, ())
+            placements.extend(_refuse_duplicates([place_span(set_name, layer, i, span, old, new, alignment) for i, span in enumerate(spans)]))
+            # cues on their own: several claims may share one cue, so a cue on another's place is no sign of a deletion
+            placements.extend(place_span(set_name, layer, i, span, old, new, alignment, cue=j) for i, span in enumerate(spans)
+                              for j, link in enumerate(span.get(CHAIN_FIELD, ())) if link["cue"] is not None)
     return ReanchorPlan(doc_id, old_sha, sha256_text(new), len(old), len(new), steps, placements, new, files, meta, read)
 
 
-def place_span(set_name: str, layer: str, index: int, span: dict[str, Any], old: str, new: str, alignment: Alignment) -> Placement:
-    """Place one span (the ``index``-th of its layer) on the new text by the rules of this module."""
-    start, end, text = span["start"], span["end"], span["text"]
-    unplaced = Placement(set_name, layer, index, span["id"], span["label"], start, end, text, "unplaced")
+def place_span(set_name: str, layer: str, index: int, span: dict[str, Any], old: str, new: str, alignment: Alignment,
+               cue: int | None = None) -> Placement:
+    """Place one span (the ``index``-th of its layer) on the new text by the rules of this module; with
+    ``cue``, the cue of its ``cue``-th attribution link instead."""
+    placed = span if cue is None else span[CHAIN_FIELD][cue]["cue"]
+    start, end, text = placed["start"], placed["end"], placed["text"]
+    unplaced = Placement(set_name, layer, index, span["id"], span["label"], start, end, text, "unplaced", cue=cue)
 
     def at(how: str, s: int, e: int) -> Placement:
         return replace(unplaced, how=how, new_start=s, new_end=e, new_text=new[s:e])
@@ -288,31 +320,15 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
     if unplaced and not drop_unplaced:
         raise ReanchorError(f"{len(unplaced)} span(s) of {plan.doc_id!r} could not be placed on the new text; nothing written")
     day = today or date.today().isoformat()
-    placements = iter(plan.placements)  # in the order plan_reanchor made them: set, layer, span
+    placements = {p.key: p for p in plan.placements}
     files: dict[Path, bytes] = {corpus.text_path(plan.doc_id): plan.new_text.encode("utf-8")}
     for set_name, data in plan.annotation_files.items():
-        new_data = {**data, "text_sha256": plan.new_sha256}
-        decisions = list(data.get("decisions", ()))
-        for layer in LAYERS:
-            kept = []
-            for span in data.get(layer, ()):
-                p = next(placements)
-                if p.placed:
-                    kept.append({**span, "start": p.new_start, "end": p.new_end, "text": p.new_text})
-                else:
-                    decisions.append({"annotation_ids": [p.id], "decision": (
-                        f"Dropped by `chipwar reanchor` on {day}: {layer} {p.label} {short(p.old_text)} at [{p.old_start}, {p.old_end}) "
-                        f"of the text with SHA-256 {plan.old_sha256} could not be placed on the corrected text ({p.reason}). "
-                        "The span is in this file's git history.")})
-            new_data[layer] = kept
-        if decisions:
-            new_data["decisions"] = decisions
-        files[corpus.annotation_path(set_name, plan.doc_id)] = dumps_json(new_data)
+        files[corpus.annotation_path(set_name, plan.doc_id)] = dumps_json(_moved_file(plan, set_name, data, placements, day))
     meta = dict(plan.metadata)
     meta["intake"] = {**meta["intake"], "text_sha256": plan.new_sha256, "length_codepoints": plan.new_length}
     meta["corrections"] = [*meta.get("corrections", ()), {
         "date": day, "previous_text_sha256": plan.old_sha256, "text_sha256": plan.new_sha256, "reason": reason,
-        "normalised": plan.normalised, "dropped_annotation_ids": [p.id for p in unplaced],
+        "normalised": plan.normalised, "dropped_annotation_ids": [p.id for p in unplaced if p.cue is None],
     }]
     errors = metadata_errors(corpus, meta)
     if errors:
@@ -326,3 +342,43 @@ def write_reanchor(corpus: Corpus, plan: ReanchorPlan, reason: str, drop_unplace
         tx.write(path, data)
     tx.commit()
     return sorted(files)
+
+
+def _moved_file(plan: ReanchorPlan, set_name: str, data: dict[str, Any], placements: dict[tuple, Placement], day: str) -> dict[str, Any]:
+    """One annotation file on the new text: spans and cues placed, the unplaced dropped (cues: null) with a decision each."""
+    out = {**data, "text_sha256": plan.new_sha256}
+    decisions = list(data.get("decisions", ()))
+
+    def decide(p: Placement, outcome: str) -> None:
+        decisions.append({"annotation_ids": [p.id], "decision": (
+            f"{outcome} by `chipwar reanchor` on {day}: {p.what} {short(p.old_text)} at [{p.old_start}, {p.old_end}) "
+            f"of the text with SHA-256 {plan.old_sha256} could not be placed on the corrected text ({p.reason}). "
+            "It is in this file's git history.")})
+
+    for layer in LAYERS:
+        kept, gone = [], set()
+        for i, span in enumerate(data.get(layer, ())):
+            p = placements[(set_name, layer, i, None)]
+            if not p.placed:
+                decide(p, "Dropped")
+                gone.add(span["id"])
+                continue
+            moved = {**span, "start": p.new_start, "end": p.new_end, "text": p.new_text}
+            if CHAIN_FIELD in span:
+                moved[CHAIN_FIELD] = [_moved_link(link, placements.get((set_name, layer, i, j)), decide) for j, link in enumerate(span[CHAIN_FIELD])]
+            kept.append(moved)
+        out[layer] = [{**span, RESTATES_FIELD: [other for other in span[RESTATES_FIELD] if other not in gone]}
+                      if gone and RESTATES_FIELD in span else span for span in kept]  # no link to a dropped claim
+    if decisions:
+        out["decisions"] = decisions
+    return out
+
+
+def _moved_link(link: dict[str, Any], p: Placement | None, decide: Callable[[Placement, str], None]) -> dict[str, Any]:
+    """An attribution link with its cue placed on the new text; an unplaced cue becomes null (the source stays), with a decision."""
+    if p is None:
+        return link
+    if not p.placed:
+        decide(p, "Cue set to null")
+        return {**link, "cue": None}
+    return {**link, "cue": {**link["cue"], "start": p.new_start, "end": p.new_end, "text": p.new_text}}

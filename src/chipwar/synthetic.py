@@ -89,6 +89,15 @@ CHAIN_LENGTHS = (0, 0, 0, 1, 1, 1, 2, 2, 3)
 UNNAMED_SOURCES = (*UNNAMED_KINDS, "document")
 
 
+@dataclass(frozen=True)
+class _Cue:
+    """An attribution cue in the text; ``entity`` is the index in ENTITIES of the source it names, or None."""
+
+    start: int
+    end: int
+    entity: int | None
+
+
 @dataclass
 class _Doc:
     """A document's text being built, with every place an annotation may go."""
@@ -98,8 +107,10 @@ class _Doc:
     pos: int = 0
     zones: list[tuple[int, int, str]] = field(default_factory=list)
     entities: list[tuple[int, int, int]] = field(default_factory=list)
-    claims: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
+    #: Claim sentences: start, end, the entities mentioned, and the sentence's own cue (or None).
+    claims: list[tuple[int, int, tuple[str, ...], _Cue | None]] = field(default_factory=list)
     bias_markers: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
+    cues: list[_Cue] = field(default_factory=list)
 
     def add(self, s: str) -> tuple[int, int]:
         start = self.pos
@@ -107,12 +118,14 @@ class _Doc:
         self.pos += len(s)
         return start, self.pos
 
-    def fill(self, template: str) -> tuple[int, int, tuple[str, ...]]:
-        """Write one templated line or sentence; return its span and the entities in it."""
+    def fill(self, template: str) -> tuple[int, int, tuple[str, ...], _Cue | None]:
+        """Write one templated line or sentence; return its span, the entities in it and its cue."""
         start = self.pos
         ents = self.rng.sample(range(len(ENTITIES)), 2)
         mentioned: list[str] = []
         loaded: list[tuple[int, int]] = []
+        cue: _Cue | None = None
+        opened, named, inside = 0, False, None
         pieces = _SLOT.split(template)
         for j, piece in enumerate(pieces):
             if j % 2 == 0:
@@ -122,16 +135,22 @@ class _Doc:
                 s, t = self.add(ENTITIES[e][1])
                 self.entities.append((s, t, e))
                 mentioned.append(ENTITIES[e][0])
+                inside = e if inside is None else inside
             elif piece == "L":
                 loaded.append(self.add(self.rng.choice(LOADED)))
+            elif piece in "[<":
+                opened, named, inside = self.pos, piece == "[", None
+            elif piece in "]>":
+                cue = _Cue(opened, self.pos, inside if named else None)
+                self.cues.append(cue)
             else:
                 self.add(self.rng.choice(DECORATIONS))
         refs = tuple(dict.fromkeys(mentioned))
         self.bias_markers.extend((s, t, refs) for s, t in loaded)
-        return start, self.pos, refs
+        return start, self.pos, refs, cue
 
     def zone_line(self, template: str, label: str) -> None:
-        s, t, _ = self.fill(template)
+        s, t, _, _ = self.fill(template)
         self.zones.append((s, t, label))
 
     def paragraph(self) -> None:
@@ -139,8 +158,7 @@ class _Doc:
         for k in range(self.rng.randint(3, 6)):
             if k:
                 self.add(" ")
-            s, t, refs = self.fill(self.rng.choice(SENTENCES))
-            self.claims.append((s, t, refs))
+            self.claims.append(self.fill(self.rng.choice(SENTENCES)))
         self.zones.append((start, self.pos, "body"))
 
     def text(self) -> str:
@@ -219,12 +237,11 @@ def _document(rng: random.Random, schemas: Schemas, doc_id: str, n_spans: int, s
     def label(def_name: str) -> str:
         return rng.choice(schemas.label_names(def_name))
 
-    def provenance() -> dict[str, str]:
-        return {"agent": "chipwar-synthetic", "origin": "model",
-                "created": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"}
+    def provenance() -> dict[str, Any]:
+        return {"agent": "chipwar-synthetic", "origin": "model", "created": None}
 
     def pick(layer: str) -> list[tuple]:
-        return sorted(rng.sample(getattr(doc, layer), want[layer]))
+        return sorted(rng.sample(getattr(doc, layer), want[layer]), key=lambda item: item[:2])
 
     def span(layer: str, n: int, s: int, t: int, span_label: str, **fields: Any) -> dict[str, Any]:
         return {"id": f"{doc_id}:{LAYER_ID_PREFIX[layer]}{n}", "start": s, "end": t, "text": text[s:t], "label": span_label,
@@ -237,14 +254,16 @@ def _document(rng: random.Random, schemas: Schemas, doc_id: str, n_spans: int, s
         cid, _, ent_label, attr = ENTITIES[e]
         spans["entities"].append(span("entities", n, s, t, ent_label, canonical_id=cid,
                                       org_type=attr if ent_label == "ORG" else None, gpe_role=attr if ent_label == "GPE" else None))
-    for n, (s, t, refs) in enumerate(pick("claims"), 1):
-        claimant, form, sourcing = label("ClaimantType"), label("AttributionForm"), label("Sourcing")
+    forms = [f for f in schemas.label_names("AttributionForm") if f != "none"]
+    for n, (s, t, _, own) in enumerate(pick("claims"), 1):
+        chain = _chain(rng, text, own, doc.cues)
+        claimant, claimant_id, _ = expected_claimant(chain)
         spans["claims"].append(span(
             "claims", n, s, t, label("ClaimLabel"), check_worthiness=label("CheckWorthiness"), claimant_type=claimant,
-            claimant_id=refs[0] if claimant == "entity" else None, attribution_form=form,
-            attribution_cue=None if form == "none" else "said", sourcing=sourcing,
-            source_ids=list(refs) if sourcing in ("named_person", "named_organization") else [], certainty=label("Certainty"),
+            claimant_id=claimant_id, attribution_form=rng.choice(forms) if chain else "none",
+            **{CHAIN_FIELD: chain, RESTATES_FIELD: []}, certainty=label("Certainty"),
         ))
+    _restatements(rng, spans["claims"])
     for n, (s, t, refs) in enumerate(pick("bias_markers"), 1):
         in_quote = rng.random() < 0.2
         spans["bias_markers"].append(span(
@@ -258,7 +277,8 @@ def _document(rng: random.Random, schemas: Schemas, doc_id: str, n_spans: int, s
         "doc_id": doc_id,
         "text_sha256": meta["intake"]["text_sha256"],
         "annotator": {"name": "chipwar-synthetic", "kind": "model",
-                      "description": "Synthetic spans from chipwar.synthetic, for benchmarks and tests."},
+                      "description": "Synthetic spans from chipwar.synthetic, for benchmarks and tests.",
+                      "model": {"name": "chipwar.synthetic", "version": None}, "given": None, "prepared": None, "submitted": None},
         "document_labels": {"genre": label("Genre"), "primary_frame": label("Frame"), "tone": label("Tone"),
                             "provenance": provenance(), "note": None},
         "canonical_entities": [{"id": cid, "name": name, "label": ent_label, "kb_ids": []}
@@ -267,3 +287,36 @@ def _document(rng: random.Random, schemas: Schemas, doc_id: str, n_spans: int, s
         "decisions": [],
     }
     return text, meta, ann
+
+
+def _chain(rng: random.Random, text: str, own: _Cue | None, cues: list[_Cue]) -> list[dict[str, Any]]:
+    """An attribution chain of 0-3 links, original source first, each source once.
+
+    The first link takes the claim's own cue when its sentence has one; other links take a cue
+    from anywhere in the document (another sentence, as a continued report), and some none.
+    """
+    chain: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for k in range(rng.choice(CHAIN_LENGTHS)):
+        roll = rng.random()
+        cue = own if k == 0 and own is not None and roll < 0.6 else None if roll > 0.85 or not cues else rng.choice(cues)
+        if cue is not None and cue.entity is not None and cue.entity not in used:
+            used.add(cue.entity)
+            cid, _, ent_label, _ = ENTITIES[cue.entity]
+            kind, entity = NAMED_KINDS[ent_label != "PERSON"], cid
+        else:
+            cue = cue if cue is None or cue.entity is None else None  # a source named twice: the repeat is unnamed, uncued
+            kind, entity = rng.choice((*UNNAMED_SOURCES, OUTLET_KIND) if k == 0 and cue is None else UNNAMED_SOURCES), None
+        chain.append({"kind": kind, "entity_id": entity,
+                      "cue": None if cue is None else {"start": cue.start, "end": cue.end, "text": text[cue.start:cue.end]}})
+    return chain
+
+
+def _restatements(rng: random.Random, claims: list[dict[str, Any]]) -> None:
+    """Link about one claim in eight with another as restating it, both ways."""
+    order = list(range(len(claims)))
+    rng.shuffle(order)
+    paired = order[:2 * (len(order) // 8)]
+    for a, b in zip(paired[::2], paired[1::2], strict=True):
+        claims[a][RESTATES_FIELD].append(claims[b]["id"])
+        claims[b][RESTATES_FIELD].append(claims[a]["id"])

@@ -247,11 +247,12 @@ def reanchor(doc_id: str, new_text_file: Path, reason: str, drop_unplaced: bool,
     plan = plan_reanchor(corpus, doc_id, new_text_file)
     written = [] if dry_run or (plan.unplaced and not drop_unplaced) else write_reanchor(corpus, plan, reason, drop_unplaced)
     c = plan.counts()
-    lines = [f"reanchor {doc_id}: text {plan.old_length} → {plan.new_length} code points; {c['spans']} span(s) in "
+    lines = [f"reanchor {doc_id}: text {plan.old_length} → {plan.new_length} code points; {c['spans']} span(s) and cue(s) in "
              f"{len(plan.annotation_files)} set(s): {c['aligned']} aligned ({c['moved']} moved), {c['context']} by context, "
              f"{c['edited']} edited, {c['unplaced']} unplaced"]
     for p in plan.edited:  # the unplaced ones are the report's problems
-        lines.append(f"  edited   {p.set_name} {p.layer} {p.id} {p.label} [{p.old_start}, {p.old_end}) → [{p.new_start}, {p.new_end}): "
+        span = p.what if p.cue is not None else f"{p.id} {p.what}"
+        lines.append(f"  edited   {p.set_name} {span} [{p.old_start}, {p.old_end}) → [{p.new_start}, {p.new_end}): "
                      + describe_edits(p.old_text, p.new_text or ""))
     if written:
         dropped = f", {len(plan.unplaced)} unplaced span(s) dropped (see each file's decisions)" if plan.unplaced else ""

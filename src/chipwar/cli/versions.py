@@ -20,12 +20,14 @@ def diff_command(rev_a: str | None, rev_b: str | None, corpus_path: Path, fmt: s
     """What changed in the dataset between two versions: documents, annotations, label counts, schema.
 
     A and B are git revisions or tags. Without them: the last release against the working
-    tree (before the first release, against nothing: everything is new). The last release is
-    found by its tag vX.Y.Z or, in a clone without tags, by the commit that set VERSION to it
-    with its CHANGELOG.md section; the output says which. With A alone: A against the working
-    tree. Annotations are matched by id, then by span and label when ids changed; each change
-    lists the fields that differ. Exit 0 (differences are not errors); 1 when a file could not
-    be compared (not JSON, not UTF-8; the rest is still shown).
+    tree (before the first release, against nothing: everything is new). A release is found
+    by its tag vX.Y.Z or, in a clone without tags, by the commit that set VERSION to it with
+    its CHANGELOG.md section (so `chipwar diff v1.0.0` works there too); the output says
+    which. With A alone: A against the working tree. Annotations are matched by id, then by
+    span and label when ids changed; each change lists the fields that differ, inside nested
+    fields too (attribution_chain[1].entity_id), and fields one side lacks (files of an older
+    schema). Exit 0 (differences are not errors); 1 when a file could not be compared (not
+    JSON, not UTF-8; the rest is still shown).
 
     \b
     Examples:

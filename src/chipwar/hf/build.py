@@ -44,7 +44,7 @@ from ..parallel import chunked, ordered_map
 from ..schema import load_schemas
 from ..sentences import SentenceIndex, split_sentences
 from ..writer import replace_file
-from .configs import SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows
+from .configs import SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows, strip_texts
 
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
 BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
@@ -204,10 +204,10 @@ def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, st
 
 
 def _strip_span_text(row: dict) -> dict:
-    """The annotations-only variant: no article text, not even inside spans."""
+    """The annotations-only variant: no article text, not even inside spans or their attribution cues."""
     row = dict(row)
     for layer in ("zones", *SPAN_CONFIGS):
-        row[layer] = [{**span, "text": None} for span in row.get(layer) or []]
+        row[layer] = [strip_texts(span) for span in row.get(layer) or []]
     return row
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 ROW_MEANING = {
     "documents": "a document: metadata, text, and every annotation layer nested (lossless)",
     "entities": "an entity mention, with its sentence",
-    "claims": "a claim, with claimant, attribution, sourcing, certainty and its sentence",
+    "claims": "a claim, with its attribution chain (each source, original first, with its cue), claimant, restatements, certainty and sentence",
     "bias_markers": "a bias or persuasion marker, with target, polarity, intensity and its sentence",
     "ner": "a sentence: tokens with code-point offsets and BIO entity tags",
 }
@@ -73,7 +73,7 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
         "",
     ]
     if not result.with_text:
-        lines += ["**Annotations-only variant**: article texts (and span texts, sentences, tokens) are left out; "
+        lines += ["**Annotations-only variant**: article texts (and span texts, attribution cue texts, sentences, tokens) are left out; "
                   "url, text SHA-256 and offsets are kept. Restore the texts from your own copies with "
                   "`chipwar rehydrate THIS_FOLDER --texts YOUR_COPIES --out FOLDER`; every SHA-256 is verified.", ""]
     lines += [

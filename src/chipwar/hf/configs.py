@@ -12,11 +12,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from datasets import ClassLabel, Features, List, Value
 
-from ..layers import LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
+from ..layers import CHAIN_FIELD, LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
 from ..schema import Schemas
 from ..sentences import SentenceIndex, token_offsets
 from .features import Field, SchemaWalker, struct_of
@@ -106,16 +106,33 @@ def from_document_row(decoded: dict[str, Any], schemas: Schemas) -> tuple[dict, 
     return meta, decoded["text"], set_name, annotations
 
 
+def strip_texts(span: dict) -> dict:
+    """A span holding no article text, for the annotations-only build: its ``text`` and every
+    attribution cue's ``text`` are null; offsets stay, so :func:`restore_texts` gives them back."""
+    return _texts_at(span, lambda start, end: None)
+
+
+def restore_texts(span: dict, text: str) -> dict:
+    """A span of the annotations-only build with its texts back, sliced from the document ``text``."""
+    return _texts_at(span, lambda start, end: text[start:end])
+
+
+def _texts_at(span: dict, text_at: Callable[[int, int], str | None]) -> dict:
+    out = {**span, "text": text_at(span["start"], span["end"])}
+    if CHAIN_FIELD in span:
+        out[CHAIN_FIELD] = [{**link, "cue": None if (cue := link["cue"]) is None else {**cue, "text": text_at(cue["start"], cue["end"])}}
+                            for link in span[CHAIN_FIELD]]
+    return out
+
+
 def span_rows(layer: str, doc_id: str, spans: list[dict], text: str | None, index: SentenceIndex | None) -> Iterator[dict]:
+    """One row per span of ``layer``, with its sentence; with no ``text``, no article text at all (:func:`strip_texts`)."""
     for span in spans:
-        row = {"doc_id": doc_id, **span}
         if text is not None and index is not None and index.sentences:
             s, e = index.covering(span["start"], span["end"])
-            row.update(sentence=text[s:e], sentence_start=s, sentence_end=e)
+            yield {"doc_id": doc_id, **span, "sentence": text[s:e], "sentence_start": s, "sentence_end": e}
         else:
-            row.update(sentence=None, sentence_start=None, sentence_end=None)
-            row["text"] = None
-        yield row
+            yield {"doc_id": doc_id, **strip_texts(span), "sentence": None, "sentence_start": None, "sentence_end": None}
 
 
 def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag_index: dict[str, int],

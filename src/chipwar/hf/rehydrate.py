@@ -32,7 +32,7 @@ from ..textform import TextFormError, normalise
 from ..writer import write_files
 from .build import BATCH_DOCS, CARRIED, build_dataset, check_out
 from .card import card_version
-from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts
+from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts, restore_texts
 
 #: A copy larger than this many bytes per code point of the longest text cannot be one of the
 #: texts (UTF-8 takes at most 4, CRLF and decomposed forms a few more): it is skipped unread.
@@ -197,8 +197,7 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path) -> Rehydrat
             files[root / "corpus" / f"{meta['doc_id']}.json"] = dumps_json(meta)
             if annotations is not None:
                 for layer in ("zones", *SPAN_CONFIGS):
-                    for span in annotations[layer]:
-                        span["text"] = text[span["start"]:span["end"]]
+                    annotations[layer] = [restore_texts(span, text) for span in annotations[layer]]
                 files[root / "annotations" / str(ann_set) / f"{meta['doc_id']}.json"] = dumps_json(annotations)
         write_files(root, files)
         built = build_dataset(Corpus(root), target, set_name=set_name, with_text=True, version=version)

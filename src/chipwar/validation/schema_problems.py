@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..layers import LAYERS
+from ..layers import CHAIN_FIELD, LAYERS
 from ..report import Problem, cut, pointer, short
 from ..schema import Schemas
 
@@ -131,7 +131,8 @@ def _annotation_id(obj: Any, path: list) -> str | None:
 #: checks offsets itself, so this runs only on files that path does not clear.
 INTEGER_FIELDS: dict[Kind, tuple[tuple[str, ...], ...]] = {
     "document": (("intake", "length_codepoints"),),
-    "annotations": tuple((layer, "*", name) for layer in LAYERS for name in ("start", "end")),
+    "annotations": (*((layer, "*", name) for layer in LAYERS for name in ("start", "end")),
+                    *(("claims", "*", CHAIN_FIELD, "*", "cue", name) for name in ("start", "end"))),
 }
 
 

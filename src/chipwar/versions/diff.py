@@ -10,7 +10,9 @@ not of the corpus.
   metadata fields changed;
 - **annotations**, per set, document and layer (plus ``canonical_entities`` and
   ``document_labels``): matched by id, then — where ids changed — by start, end and label;
-  a matched pair lists each field that differs as ``[old, new]``; the rest are added or removed;
+  a matched pair lists each field that differs as ``[old, new]``, nested ones by their path
+  (``provenance.created``, ``attribution_chain[1].cue.start``), and the fields one side
+  lacks (a file of an older schema); the rest are added or removed;
 - **label count deltas** per set and layer (document labels counted as ``field=value``);
 - **schema changes**, rated by :func:`chipwar.versions.compat.compare_schema`.
 
@@ -134,19 +136,22 @@ class DocumentChange:
 
 @dataclass
 class FileChange:
-    """An annotation file added or removed, or whose file-level fields (annotator, text_sha256, …) changed."""
+    """An annotation file added or removed, or whose file-level fields (annotator, text_sha256, …) changed;
+    ``absent`` names the fields one side lacks, as :func:`field_changes` does."""
 
     set_name: str
     doc_id: str
     change: str
     fields: dict[str, list[Any]] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class AnnotationChange:
     """One annotation added, removed or changed; for a change, ``fields`` maps each differing field to [old, new].
 
-    ``matched_by`` is ``id``, or ``span`` when the id changed and start, end and label matched.
+    ``matched_by`` is ``id``, or ``span`` when the id changed and start, end and label matched;
+    ``absent`` names the changed fields one side lacks (see :func:`field_changes`).
     Position and text are the new side's, the old side's for a removal.
     """
 
@@ -161,6 +166,7 @@ class AnnotationChange:
     text: str | None = None
     matched_by: str | None = None
     fields: dict[str, list[Any]] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -200,7 +206,7 @@ class DatasetDiff:
                 **{k: v for k, v in asdict(self).items() if k not in ("a", "b", "report")}}
 
 
-def diff_revisions(repo: Repo, a: str | None, b: str | None, a_name: str | None = None) -> DatasetDiff:
+def diff_revisions(repo: Repo, a: str | None, b: str | None, a_name: str | None = None, b_name: str | None = None) -> DatasetDiff:
     """Diff two revisions or tags: ``a=None`` is the empty dataset, ``b=None`` the working tree.
 
     Raises :class:`chipwar.versions.git.GitError` for an unknown revision; files that cannot be
@@ -208,7 +214,7 @@ def diff_revisions(repo: Repo, a: str | None, b: str | None, a_name: str | None 
     """
     with repo.blobs() as blobs:
         side_a = revision_side(repo, a, blobs, a_name) if a else empty_side()
-        side_b = revision_side(repo, b, blobs) if b else worktree_side(repo.root)
+        side_b = revision_side(repo, b, blobs, b_name) if b else worktree_side(repo.root)
         return diff_sides(side_a, side_b)
 
 
@@ -335,18 +341,32 @@ def _diff_document(a: Side, b: Side, doc_id: str, result: DatasetDiff) -> None:
         result.documents.append(change)
 
 
-def field_changes(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[str, list[Any]]:
-    """``{dotted.field: [old, new]}`` for every differing field; nested objects compared field by field."""
+def field_changes(old: dict[str, Any], new: dict[str, Any], absent: dict[str, str] | None = None) -> dict[str, list[Any]]:
+    """``{path: [old, new]}`` for every field that differs, in file order.
+
+    Objects are compared field by field (``provenance.created``) and lists of objects item by
+    item (``attribution_chain[1].entity_id``, an item one side lacks as a whole); other lists and
+    values as wholes. A field one side lacks reads as null there, and ``absent`` (when given)
+    gets its path with the side that lacks it, ``old`` or ``new``: a removed field is not a null one.
+    """
     out: dict[str, list[Any]] = {}
-    for key in [*old, *(k for k in new if k not in old)]:
-        o, n = old.get(key, _MISSING), new.get(key, _MISSING)
-        if o == n:
-            continue
-        if isinstance(o, dict) and isinstance(n, dict):
-            out.update(field_changes(o, n, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = [None if o is _MISSING else o, None if n is _MISSING else n]
+    _compare(old, new, "", out, absent)
     return out
+
+
+def _compare(o: Any, n: Any, path: str, out: dict[str, list[Any]], absent: dict[str, str] | None) -> None:
+    if o == n:
+        return
+    if isinstance(o, dict) and isinstance(n, dict):
+        for key in [*o, *(k for k in n if k not in o)]:
+            _compare(o.get(key, _MISSING), n.get(key, _MISSING), f"{path}.{key}" if path else key, out, absent)
+    elif isinstance(o, list) and isinstance(n, list) and any(isinstance(item, dict) for item in (*o, *n)):
+        for i in range(max(len(o), len(n))):
+            _compare(o[i] if i < len(o) else _MISSING, n[i] if i < len(n) else _MISSING, f"{path}[{i}]", out, absent)
+    else:
+        out[path] = [None if o is _MISSING else o, None if n is _MISSING else n]
+        if absent is not None and (o is _MISSING or n is _MISSING):
+            absent[path] = "old" if o is _MISSING else "new"
 
 
 _PARTS = (*LAYERS, "canonical_entities", "document_labels")
@@ -383,9 +403,10 @@ def _diff_annotation_file(a: Side, b: Side, set_name: str, doc_id: str, result: 
     if path not in a.files or path not in b.files:
         result.files.append(FileChange(set_name, doc_id, "added" if path in b.files else "removed"))
     else:
-        top = field_changes({k: v for k, v in old.items() if k not in _PARTS}, {k: v for k, v in new.items() if k not in _PARTS})
+        absent: dict[str, str] = {}
+        top = field_changes({k: v for k, v in old.items() if k not in _PARTS}, {k: v for k, v in new.items() if k not in _PARTS}, absent)
         if top:
-            result.files.append(FileChange(set_name, doc_id, "changed", top))
+            result.files.append(FileChange(set_name, doc_id, "changed", top, absent))
     before, after = {}, {}
     for part in (*LAYERS, "canonical_entities"):
         before[part], after[part] = _records(a, path, old, part, result, doc_id), _records(b, path, new, part, result, doc_id)
@@ -448,9 +469,10 @@ def _diff_spans(set_name: str, doc_id: str, layer: str, old: list[dict], new: li
         else:
             result.annotations.append(change("removed", span))
     for o, n, how in pairs:
-        fields = field_changes(o, n)
+        absent: dict[str, str] = {}
+        fields = field_changes(o, n, absent)
         if fields:
-            result.annotations.append(change("changed", n, matched_by=how, fields=fields))
+            result.annotations.append(change("changed", n, matched_by=how, fields=fields, absent=absent))
     result.annotations.extend(change("added", span) for bucket in by_span.values() for span in bucket)
 
 
@@ -467,7 +489,9 @@ def _diff_canonical(set_name: str, doc_id: str, old: list[dict], new: list[dict]
         if was is None:
             result.annotations.append(change("added", entity))
         elif was != entity:
-            result.annotations.append(change("changed", entity, matched_by="id", fields=field_changes(was, entity)))
+            absent: dict[str, str] = {}
+            fields = field_changes(was, entity, absent)
+            result.annotations.append(change("changed", entity, matched_by="id", fields=fields, absent=absent))
     result.annotations.extend(change("removed", e) for e in before.values())
 
 
@@ -504,14 +528,15 @@ def render_diff(diff: DatasetDiff, limit: int = 500) -> str:
         lines.append(f"Annotation files: {c.get('annotation_files_added', 0)} added, {c.get('annotation_files_removed', 0)} removed, "
                      f"{c.get('annotation_files_changed', 0)} changed")
         lines += [f"  {'+' if f.change == 'added' else '-' if f.change == 'removed' else '~'} annotations/{f.set_name}/{f.doc_id}.json"
-                  + (f"  {', '.join(f.fields)}" if f.fields else "") for f in diff.files]
+                  + (f"  {', '.join(name + _ABSENT_NOTE.get(f.absent.get(name), '') for name in f.fields)}" if f.fields else "")
+                  for f in diff.files]
     if diff.annotations:
         lines.append(f"Annotations: {c.get('annotations_added', 0)} added, {c.get('annotations_removed', 0)} removed, "
                      f"{c.get('annotations_changed', 0)} changed")
         rows = [["set", "document", "layer", "±", "id", "label", "span", "text / what changed"]]
         for a in diff.annotations[:limit]:
             span = f"[{a.start}, {a.end})" if a.start is not None else ""
-            what = ("; ".join(f"{k}: {short(o, 30)} → {short(n, 30)}" for k, (o, n) in a.fields.items())
+            what = ("; ".join(f"{k}: {_side(a, k, 'old', o)} → {_side(a, k, 'new', n)}" for k, (o, n) in a.fields.items())
                     if a.change == "changed" else short(a.text, 50) if a.text is not None else "")
             ident = (a.id or "") + (" (matched by span and label)" if a.matched_by == "span" else "")
             rows.append([a.set_name, a.doc_id, a.layer, {"added": "+", "removed": "-"}.get(a.change, "~"), ident, a.label or "", span, what])
@@ -528,6 +553,15 @@ def render_diff(diff: DatasetDiff, limit: int = 500) -> str:
         lines.append(f"Schema: {len(diff.schema)} change(s)")
         lines += ["  " + row for row in _table([[s.level, f"{s.file}#{s.pointer}" if s.pointer else s.file, s.message] for s in diff.schema])]
     return "\n".join(lines)
+
+
+#: How a file-level field one side lacks is named: absent from the old side means added.
+_ABSENT_NOTE = {"old": " (added)", "new": " (removed)"}
+
+
+def _side(change: AnnotationChange, path: str, side: str, value: Any) -> str:
+    """One side of a changed field, as shown: ``(absent)`` when that side lacks the field."""
+    return "(absent)" if change.absent.get(path) == side else short(value, 30)
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -149,13 +149,32 @@ def _walk_back(blobs: BlobReader, head: str, version: Version, boundary: set[str
         base = merged[0]
 
 
-def _search_history(repo: Repo, blobs: BlobReader, tags: dict[Version, str], boundary: set[str]) -> LastRelease | None:
-    """The highest release known by tag or record, from the whole history of VERSION (when HEAD's own files do not name it)."""
+def find_release(repo: Repo, version: Version) -> Release | None:
+    """Release ``version`` as this clone knows it — by its tag reachable from HEAD, else by its record — or None.
+
+    Raises :class:`chipwar.versions.git.GitError` when git itself fails.
+    """
+    if not repo.has_head():
+        return None
+    tag = version.tag if version.tag in repo.release_tags() else None
+    with repo.blobs() as blobs:
+        record = _record(repo, blobs, version, _setters(repo, blobs).get(version, []), repo.shallow_boundary())
+    return _found(repo, version, tag, record).release if tag or record else None
+
+
+def _setters(repo: Repo, blobs: BlobReader) -> dict[Version, list[str]]:
+    """Each version VERSION has said, with the commits that set it, oldest first."""
     setters: dict[Version, list[str]] = {}
     for change in reversed(repo.changes_of(VERSION_FILE)):  # oldest first
         v = _version_in(blobs.find(change.blob))
         if v is not None:
             setters.setdefault(v, []).append(change.commit)
+    return setters
+
+
+def _search_history(repo: Repo, blobs: BlobReader, tags: dict[Version, str], boundary: set[str]) -> LastRelease | None:
+    """The highest release known by tag or record, from the whole history of VERSION (when HEAD's own files do not name it)."""
+    setters = _setters(repo, blobs)
     for v in sorted(tags.keys() | setters.keys(), reverse=True):
         record = _record(repo, blobs, v, setters.get(v, []), boundary)
         if v in tags or record:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from ..checks import check_all
 from ..corpus import Corpus
-from ..report import Problem, Report
+from ..report import Problem, Report, short
 from ..writer import write_files
 from .changelog import read_changelog, release_changelog, unreleased_notes
 from .compat import LEVELS, required_bump
 from .diff import DatasetDiff, diff_revisions
 from .git import DATA_FOLDERS, GitError, Repo, open_repo
-from .history import CHANGELOG_FILE, LastRelease, find_last_release
+from .history import CHANGELOG_FILE, LastRelease, find_last_release, find_release
 from .version import VERSION_FILE, Version, VersionError, dataset_version
 
 
@@ -58,10 +58,12 @@ def changes_since(corpus: Corpus, rev_a: str | None, rev_b: str | None) -> Chang
     since = last.release
     if rev_a is None and not last.known:
         raise GitError(last.note, hint=f"{last.problems[0].hint}; or name the revision to compare with: `chipwar diff REV`")
+    b, b_name = _revision(repo, rev_b) if rev_b is not None else (None, None)
     if rev_a is None:
-        diff = diff_revisions(repo, since.rev if since else None, rev_b, since.label if since else None)
+        diff = diff_revisions(repo, since.rev if since else None, b, since.label if since else None, b_name)
     else:
-        diff = diff_revisions(repo, rev_a, rev_b)
+        a, a_name = _revision(repo, rev_a)
+        diff = diff_revisions(repo, a, b, a_name, b_name)
     report.extend(diff.report.problems)
     required, reasons = required_bump(diff)
     suggestion = None
@@ -74,6 +76,27 @@ def changes_since(corpus: Corpus, rev_a: str | None, rev_b: str | None) -> Chang
             except VersionError:
                 suggestion = "X.Y.Z"
     return ChangesSince(diff, last, required, reasons, suggestion, report)
+
+
+def _revision(repo: Repo, rev: str) -> tuple[str, str]:
+    """What to give git for ``rev``, and how the diff names it: a release tag this clone lacks
+    (``v1.0.0`` in a clone without tags) is the release's recorded commit.
+
+    Raises :class:`chipwar.versions.git.GitError` for a revision that is neither.
+    """
+    try:
+        repo.resolve(rev)
+        return rev, rev
+    except GitError:
+        version = Version.parse_or_none(rev[1:]) if rev.startswith("v") else None
+        if version is None or version.tag != rev:
+            raise
+    release = find_release(repo, version)
+    if release is None:
+        raise GitError(f"{short(rev)} is not a revision or tag of this repository, nor a release it records (no commit sets "
+                       f"VERSION to {version} with its CHANGELOG.md section)", hint="see `git tag --list 'v*'` and "
+                       "`git log --oneline -- VERSION`; a shallow clone may need `git fetch --unshallow --tags`")
+    return release.rev, release.label
 
 
 @dataclass
@@ -151,7 +174,7 @@ def plan_release(corpus: Corpus, version: Version) -> ReleasePlan:
             shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
             refuse("release_bump_too_small", f"the changes since {since.version} need a {required} version, {version} is a {level} one: {shown}",
                    f"{since.version.bump(required)} or higher", str(version),
-                   f"release {since.version.bump(required)}; `chipwar diff {since.rev[:12] if since.tag is None else since.tag}` lists every change",
+                   f"release {since.version.bump(required)}; `chipwar diff {since.version.tag}` lists every change",
                    VERSION_FILE)
     if not _check_changelog_entry(corpus, version, refuse):
         # Validation reads every Markdown file at the root for generated blocks, and a CHANGELOG.md that is not text stops it.
