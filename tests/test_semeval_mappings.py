@@ -61,3 +61,16 @@ def test_hedges_and_sourcing_are_not_persuasion_techniques(labels: list[dict]) -
 def test_appeal_to_authority_is_not_ordinary_sourcing(labels: list[dict]) -> None:
     (authority,) = [label for label in labels if label["const"] == "appeal_to_authority"]
     assert "not" in authority["description"] and "sourcing" in authority["description"]
+
+
+def test_the_dataset_card_lists_every_unmapped_label_and_why(corpus_copy: Path, tmp_path: Path, labels: list[dict]) -> None:
+    from .conftest import REPO, run_chipwar
+
+    (corpus_copy / "VERSION").write_bytes((REPO / "VERSION").read_bytes())
+    built = run_chipwar("build", "--corpus", str(corpus_copy), "--out", str(tmp_path / "dist"))
+    assert built.returncode == 0, built.stdout + built.stderr
+    card = (tmp_path / "dist" / "README.md").read_text("utf-8")
+    for label in labels:
+        if label["x-semeval2020"] is None or label["x-semeval2023"] is None:
+            row = next(line for line in card.splitlines() if line.startswith(f"| `{label['const']}` |"))
+            assert label["x-unmapped-reason"] in row and "| — |" in row

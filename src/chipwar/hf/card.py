@@ -91,7 +91,12 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
         counts = ", ".join(f"{s}: {n}" for s, n in splits.items())
         lines.append(f"| `{config}` | {counts} | {ROW_MEANING[config]} |")
     lines += ["", "Splits are assigned once per document from a hash of its id and never change between versions.", ""]
-    lines += ["## Labels", ""]
+    lines += ["## Labels", "",
+              "Bias-marker labels map onto the SemEval-2020 Task 11 technique-classification labels (the 14 its scorer reads) "
+              "and the SemEval-2023 Task 3 subtask 3 techniques (23) only where the definitions match; a `—` is a deliberate "
+              "gap, and the `unmapped-reason` column says why (hedges, weasel sourcing and epistemic verbs are media-bias "
+              "markers, not persuasion techniques). Entity labels are OntoNotes 5 types; `PROGRAM` and `TECHNOLOGY` are "
+              "extensions OntoNotes does not have.", ""]
     for layer, def_name in LAYER_LABEL_SET.items():
         lines += [f"### {layer} (`{def_name}`)", "", render_labels(corpus, schemas, [def_name])]
     if result.with_text:
