@@ -13,12 +13,17 @@ from chipwar.labelstudio.tasks import build_tasks
 from .conftest import annotation_file, chain_link, entity, span_at, write_set
 
 EMOJI_DOC = "test-emoji"
-#: Astral emoji (a ZWJ sequence), CJK and a combining mark (q + U+0307) before every span.
-EMOJI_TEXT = "Intro 😀👩\u200d🔬 中国芯片 q\u0307 — Huawei said 深圳 plants would double output, a reckless plan.\n"
+#: Astral emoji (a ZWJ sequence), CJK and a combining mark (q + U+0307) before every span; a second line with more emoji.
+EMOJI_TEXT = ("Intro 😀👩\u200d🔬 中国芯片 q\u0307 — Huawei said 深圳 plants would double output, a reckless plan.\n"
+              "🙂 新华社 carried the statement. 深圳 output will double. Chips are scarce, analysts say.\n")
 
 
 def add_emoji_document(root: Path) -> dict[str, Any]:
-    """Intake EMOJI_DOC into a corpus copy and give it a gold annotation file with a claim, a marker and their links."""
+    """Intake EMOJI_DOC into a corpus copy and give it a gold annotation file with claims, a marker and their links.
+
+    Claim c1 has a two-link chain whose second cue is in another sentence; c2 restates c1, and its chain has a link
+    with an entity but no cue and one with neither; c3's cue names no entity.
+    """
     received = root / "received.txt"
     received.write_text(EMOJI_TEXT, "utf-8")
     intake_document(Corpus(root), IntakeRequest(
@@ -29,15 +34,29 @@ def add_emoji_document(root: Path) -> dict[str, Any]:
     huawei = entity(t, EMOJI_DOC, "e1", "Huawei", "ORG", "huawei")
     shenzhen = entity(t, EMOJI_DOC, "e2", "深圳", "GPE", "shenzhen")
     shenzhen["gpe_role"] = "location"
-    claim = span_at(t, EMOJI_DOC, "c1", "深圳 plants would double output", "prediction", check_worthiness="non_factual",
-                    claimant_type="entity", claimant_id="huawei", attribution_form="indirect",
-                    attribution_chain=[chain_link(t, "named_organization", "huawei", "Huawei said")], restates=[], certainty="probable")
+    xinhua = entity(t, EMOJI_DOC, "e3", "新华社", "ORG", "xinhua")
+    xinhua["org_type"] = "media"
+    claims = [
+        span_at(t, EMOJI_DOC, "c1", "深圳 plants would double output", "prediction", check_worthiness="non_factual",
+                claimant_type="entity", claimant_id="huawei", attribution_form="indirect",
+                attribution_chain=[chain_link(t, "named_organization", "huawei", "Huawei said"),
+                                   chain_link(t, "named_organization", "xinhua", "新华社 carried the statement")],
+                restates=[f"{EMOJI_DOC}:c2"], certainty="probable"),
+        span_at(t, EMOJI_DOC, "c2", "深圳 output will double", "prediction", check_worthiness="non_factual",
+                claimant_type="entity", claimant_id="huawei", attribution_form="reported",
+                attribution_chain=[chain_link(t, "named_organization", "huawei", None), chain_link(t, "anonymous", None, None)],
+                restates=[f"{EMOJI_DOC}:c1"], certainty="probable"),
+        span_at(t, EMOJI_DOC, "c3", "Chips are scarce", "event_property", check_worthiness="check_worthy",
+                claimant_type="unidentified", claimant_id=None, attribution_form="indirect",
+                attribution_chain=[chain_link(t, "vague_collective", None, "analysts say")], restates=[], certainty="certain"),
+    ]
     marker = span_at(t, EMOJI_DOC, "b1", "reckless", "loaded_language", target_ids=["huawei"], polarity="negative",
                      intensity="medium", in_quote=False, quote_speaker_id=None)
     marker["note"] = "A note that must survive."
-    data = annotation_file(EMOJI_DOC, t, annotator="gold", entities=[huawei, shenzhen], claims=[claim], bias_markers=[marker])
+    data = annotation_file(EMOJI_DOC, t, annotator="gold", entities=[huawei, shenzhen, xinhua], claims=claims, bias_markers=[marker])
     data["canonical_entities"] = [{"id": "huawei", "name": "Huawei", "label": "ORG", "kb_ids": []},
-                                  {"id": "shenzhen", "name": "Shenzhen", "label": "GPE", "kb_ids": []}]
+                                  {"id": "shenzhen", "name": "Shenzhen", "label": "GPE", "kb_ids": []},
+                                  {"id": "xinhua", "name": "Xinhua", "label": "ORG", "kb_ids": []}]
     data["document_labels"] = {"genre": "news_report", "primary_frame": "economic", "tone": "neutral",
                                "provenance": {"agent": "test", "origin": "manual", "created": "2026-11-24T00:00:00Z"}, "note": None}
     write_set(root, "gold", data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +17,7 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from chipwar.corpus import Corpus
 from chipwar.files import dumps_json
-from chipwar.labelstudio.config import label_config
+from chipwar.labelstudio.config import MAX_CHAIN, label_config
 from chipwar.labelstudio.tasks import build_tasks, span_digest
 from chipwar.offsets import cp_to_utf16
 from chipwar.schema import load_schemas
@@ -51,6 +52,20 @@ def test_config_is_valid_and_lists_every_label() -> None:
     assert cli.returncode == 0 and cli.stdout == xml
 
 
+def test_config_draws_chains_with_the_schemas_source_kinds() -> None:
+    """Cues are regions of their own with a kind; chain positions, cue entities and restatements are relations."""
+    schemas = load_schemas(REPO / "schema")
+    interface = LabelInterface(label_config(schemas))
+    kinds = schemas.label_names("SourceKind")
+    assert kinds and interface.get_control("attribution_cues").labels == ["cue"]
+    for name in ("cue_kind", *(f"source_{n}_kind" for n in range(1, MAX_CHAIN + 1))):
+        assert interface.get_control(name).labels == kinds
+    relations = ET.fromstring(label_config(schemas)).find("Relations")
+    assert relations.get("choice") == "multiple"  # one relation per pair of regions, carrying every label
+    assert [r.get("value") for r in relations] == ["claimant", "target", "speaker", *(f"source-{n}" for n in range(1, MAX_CHAIN + 1)),
+                                                   "is", "restates"]
+
+
 def test_tasks_carry_text_hash_and_predictions_with_our_ids(tmp_path: Path) -> None:
     out = tmp_path / "tasks.json"
     assert run_chipwar("labelstudio", "tasks", "--set", "gold", "--out", str(out)).returncode == 0
@@ -61,9 +76,26 @@ def test_tasks_carry_text_hash_and_predictions_with_our_ids(tmp_path: Path) -> N
         gold = json.loads((REPO / "annotations/gold" / f"{task['data']['doc_id']}.json").read_text("utf-8"))
         assert task["data"]["text"] == (REPO / "corpus" / f"{gold['doc_id']}.txt").read_text("utf-8")
         assert task["data"]["text_sha256"] == gold["text_sha256"]
-        ids = {i["id"] for i in task["predictions"][0]["result"] if "id" in i and not i["id"].startswith("document-")}
+        result = task["predictions"][0]["result"]
+        ids = {i["id"] for i in result if i.get("from_name") in ("zones", "entities", "claims", "bias_markers")}
         assert ids == {s["id"] for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
+        cues = {(i["value"]["start"], i["value"]["end"]) for i in result if i.get("from_name") == "attribution_cues"}
+        assert cues == {(link["cue"]["start"], link["cue"]["end"]) for c in gold["claims"] for link in c["attribution_chain"] if link["cue"]}
         assert interface.validate_prediction(task["predictions"][0], return_errors=True) == []
+
+
+def test_a_pair_of_regions_has_one_relation_with_every_label(corpus_copy: Path) -> None:
+    """Label Studio keeps one relation per pair: c2's claimant and its uncued original source are the same mention."""
+    add_emoji_document(corpus_copy)
+    [task] = [t for t in build_tasks(Corpus(corpus_copy), "gold") if t["data"]["doc_id"] == EMOJI_DOC]
+    relations = [i for i in task["predictions"][0]["result"] if i["type"] == "relation"]
+    pairs = [(r["from_id"], r["to_id"]) for r in relations]
+    assert len(pairs) == len(set(pairs)) and not {(b, a) for a, b in pairs} & set(pairs)
+    by_pair = {(r["from_id"], r["to_id"]): r["labels"] for r in relations}
+    assert by_pair[(f"{EMOJI_DOC}:c2", f"{EMOJI_DOC}:e1")] == ["claimant", "source-1"]
+    assert by_pair[(f"{EMOJI_DOC}:c1", f"{EMOJI_DOC}:c2")] == ["restates"]
+    assert LabelInterface(label_config(load_schemas(corpus_copy / "schema"))).validate_prediction(
+        task["predictions"][0], return_errors=True) == []
 
 
 def test_round_trip_is_lossless(corpus_copy: Path) -> None:
@@ -74,9 +106,16 @@ def test_round_trip_is_lossless(corpus_copy: Path) -> None:
     assert sorted(out["written"]) == [f"annotations/alice/{d}.json" for d in sorted(before)]
     for doc_id, gold in before.items():
         back = json.loads((corpus_copy / "annotations/alice" / f"{doc_id}.json").read_text("utf-8"))
-        assert back["annotator"]["name"] == "alice" and back["annotator"]["kind"] == "person"
+        assert back["annotator"] == {"name": "alice", "kind": "person", "description": back["annotator"]["description"],
+                                     "model": None, "given": None, "prepared": None, "submitted": None}
         assert {k: v for k, v in back.items() if k != "annotator"} == {k: v for k, v in gold.items() if k != "annotator"}
     assert run_chipwar("validate", str(corpus_copy / "annotations/alice")).returncode == 0
+    c1, c2, c3 = before[EMOJI_DOC]["claims"]  # what the emoji document must exercise for the round trip to prove anything
+    assert [link["cue"]["text"] for link in c1["attribution_chain"]] == ["Huawei said", "新华社 carried the statement"]
+    assert "\n" in EMOJI_TEXT[c1["end"]:c1["attribution_chain"][1]["cue"]["start"]]  # the second cue is in another sentence
+    assert (c1["restates"], c2["restates"]) == ([c2["id"]], [c1["id"]])
+    assert [(link["entity_id"], link["cue"]) for link in c2["attribution_chain"]] == [("huawei", None), (None, None)]
+    assert c3["attribution_chain"][0]["entity_id"] is None and c3["attribution_chain"][0]["cue"]["text"] == "analysts say"
 
 
 def test_changed_span_gets_labelstudio_provenance(corpus_copy: Path) -> None:
@@ -132,8 +171,8 @@ def _ambiguous_offsets(export: list) -> None:
 
 def _attribute_of_another_layer(export: list) -> None:
     item = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")[0]
-    export_item = {"id": item["id"], "from_name": "attribution_cue", "to_name": "text", "type": "textarea",
-                   "value": {"start": item["value"]["start"], "end": item["value"]["end"], "text": ["said"]}}
+    export_item = {"id": item["id"], "from_name": "source_1_kind", "to_name": "text", "type": "choices",
+                   "value": {"start": item["value"]["start"], "end": item["value"]["end"], "choices": ["anonymous"]}}
     task_of(export, "reg-2023-qiming")["annotations"][0]["result"].append(export_item)
 
 
@@ -343,20 +382,143 @@ def test_task_for_a_document_it_does_not_hold_is_refused(case: str, corpus_copy:
     assert after == before and out["written"] == []
 
 
+# --------------------------------------------------------------------------- attribution chains and restatements
+
+E = f"{EMOJI_DOC}:"
+
+
+def _emoji_export(root: Path) -> tuple[list[dict], list[dict]]:
+    """The emoji document's task alone, submitted unchanged, and its result items."""
+    add_emoji_document(root)
+    export = [task_of(export_from_predictions(root), EMOJI_DOC)]
+    return export, export[0]["annotations"][0]["result"]
+
+
+def _relation(result: list[dict], a: str, b: str) -> dict:
+    return next(i for i in result if i["type"] == "relation" and (i["from_id"], i["to_id"]) == (E + a, E + b))
+
+
+def _relate(result: list[dict], a: str, b: str, *labels: str) -> None:
+    result.append({"from_id": E + a, "to_id": E + b, "type": "relation", "direction": "right", "labels": list(labels)})
+
+
+def _drop(result: list[dict], pick: Callable[[dict], bool]) -> None:
+    result.remove(next(i for i in result if pick(i)))
+
+
+def _kind_item(region: str, name: str) -> Callable[[dict], bool]:
+    return lambda i: i.get("id") == E + region and i.get("from_name") == name
+
+
+def _choose(result: list[dict], region: str, control: str, value: str) -> None:
+    """A per-region choice added to a region, as Label Studio stores one."""
+    where = next(i for i in result if i.get("id") == E + region and i["type"] == "labels")["value"]
+    result.append({"id": E + region, "from_name": control, "to_name": "text", "type": "choices",
+                   "value": {"start": where["start"], "end": where["end"], "text": where["text"], "choices": [value]}})
+
+
+def _split_labels(result: list[dict]) -> None:  # a hand-made export: one relation per label for the same pair
+    both = _relation(result, "c2", "e1")
+    both["labels"] = ["claimant"]
+    _relate(result, "c2", "e1", "source-1")
+
+
+#: variant -> how the relations are drawn differently, meaning the same
+SAME_CLAIMS: dict[str, Callable[[list[dict]], None]] = {
+    "labels_in_another_order": lambda r: _relation(r, "c2", "e1")["labels"].reverse(),
+    "restates_drawn_the_other_way": lambda r: _relation(r, "c1", "c2").update(from_id=E + "c2", to_id=E + "c1", direction="right"),
+    "restates_drawn_both_ways": lambda r: _relate(r, "c2", "c1", "restates"),
+    "one_relation_per_label": _split_labels,
+    "kind_also_on_the_claim": lambda r: _choose(r, "c1", "source_1_kind", "named_organization"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(SAME_CLAIMS))
+def test_every_label_of_a_relation_is_read_however_it_is_drawn(variant: str, corpus_copy: Path) -> None:
+    export, result = _emoji_export(corpus_copy)
+    SAME_CLAIMS[variant](result)
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    back = json.loads((corpus_copy / "annotations/alice" / f"{EMOJI_DOC}.json").read_text("utf-8"))
+    assert back["claims"] == _gold(corpus_copy, EMOJI_DOC)["claims"]
+
+
+#: case -> (breaker, problem code, region named, the result item pointed at: a relation (from, to) or a region's control)
+BAD_CHAINS: dict[str, tuple[Callable[[list[dict]], None], str, str, tuple[str, str]]] = {
+    "gap_in_the_chain": (lambda r: _relation(r, "c1", "cue2").update(labels=["source-3"]), "chain_gap", "c1", ("c1", "cue2")),
+    "cue_without_kind": (lambda r: _drop(r, _kind_item("cue1", "cue_kind")), "source_without_kind", "c1", ("c1", "cue1")),
+    "uncued_link_without_kind": (lambda r: _drop(r, _kind_item("c2", "source_1_kind")), "source_without_kind", "c2", ("c2", "e1")),
+    "cue_of_no_claim": (lambda r: _drop(r, lambda i: i.get("from_id") == E + "c1" and i["to_id"] == E + "cue2"), "unlinked_cue",
+                        "cue2", ("cue2", "attribution_cues")),
+    "two_sources_at_one_position": (lambda r: _relate(r, "c1", "e3", "source-1"), "several_values", "c1", ("c1", "e3")),
+    "cue_naming_two_entities": (lambda r: _relate(r, "cue1", "e3", "is"), "several_values", "cue1", ("cue1", "e3")),
+    "two_kinds_for_a_cued_link": (lambda r: _choose(r, "c1", "source_2_kind", "anonymous"), "several_values", "c1", ("c1", "cue2")),
+    "source_from_a_marker": (lambda r: _relate(r, "b1", "cue1", "source-1"), "bad_relation", "b1", ("b1", "cue1")),
+    "cue_is_a_claim": (lambda r: _relate(r, "c3", "e1", "is"), "bad_relation", "c3", ("c3", "e1")),
+    "claim_restates_an_entity": (lambda r: _relate(r, "c1", "e2", "restates"), "bad_relation", "c1", ("c1", "e2")),
+    "kind_of_another_layer": (lambda r: _choose(r, "e2", "cue_kind", "anonymous"), "attribute_wrong_layer", "e2", ("e2", "cue_kind")),
+    # found in the file the import would write, traced back to the relation that made the link
+    "named_kind_without_entity": (lambda r: _drop(r, lambda i: i.get("from_id") == E + "cue2" and i["to_id"] == E + "e3"),
+                                  "wrong_type", "c1", ("c1", "cue2")),
+    "claim_restates_itself": (lambda r: _relate(r, "c3", "c3", "restates"), "restates_self", "c3", ("c3", "c3")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CHAINS))
+def test_a_broken_chain_names_the_region_and_the_item_to_fix(case: str, corpus_copy: Path) -> None:
+    breaker, code, region, (a, b) = BAD_CHAINS[case]
+    export, result = _emoji_export(corpus_copy)
+    breaker(result)
+    at = next(k for k, i in enumerate(result) if (i.get("from_id"), i.get("to_id")) == (E + a, E + b)
+              or (i.get("id"), i.get("from_name")) == (E + a, b))
+    before = _snapshot(corpus_copy)
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 1 and out["written"] == [] and _snapshot(corpus_copy) == before, text
+    hits = [p for p in out["problems"] if p["code"] == code]
+    assert hits, out["problems"]
+    assert hits[0]["doc_id"] == EMOJI_DOC and hits[0]["annotation_id"] == E + region
+    assert hits[0]["pointer"].startswith(f"/0/annotations/0/result/{at}"), (hits[0], at)
+    follow_ons = [p for p in out["problems"] if p["code"] in ("claimant_mismatch", "attribution_form_mismatch")]
+    assert follow_ons == [], follow_ons  # a chain left unbuilt does not also disagree with the claimant fields
+
+
+def test_a_chain_longer_than_the_config_draws_is_refused_when_making_tasks(corpus_copy: Path, tmp_path: Path) -> None:
+    gold = add_emoji_document(corpus_copy)
+    c2 = gold["claims"][1]
+    c2["attribution_chain"] += [{"kind": "anonymous", "entity_id": None, "cue": None}] * (MAX_CHAIN - 1)
+    (corpus_copy / "annotations/gold" / f"{EMOJI_DOC}.json").write_bytes(dumps_json(gold))
+    done = run_chipwar("labelstudio", "tasks", "--out", str(tmp_path / "t.json"), "--corpus", str(corpus_copy))
+    assert done.returncode == 1 and f"{E}c2 has a chain of {MAX_CHAIN + 1} sources" in done.stderr, done.stderr
+    assert f"draws at most {MAX_CHAIN}" in done.stderr and not (tmp_path / "t.json").exists()
+
+
+def test_an_annotation_without_a_time_gets_created_null(corpus_copy: Path) -> None:
+    """Provenance times are the ones a program recorded; the import's own time is not when the work was done."""
+    export, result = _emoji_export(corpus_copy)
+    for key in ("created_at", "updated_at"):
+        del export[0]["annotations"][0][key]
+    next(i for i in result if _kind_item("b1", "intensity")(i))["value"]["choices"] = ["high"]
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    back = json.loads((corpus_copy / "annotations/alice" / f"{EMOJI_DOC}.json").read_text("utf-8"))
+    assert back["bias_markers"][0]["provenance"] == {"agent": "alice", "origin": "labelstudio", "created": None}
+    assert back["claims"][0]["provenance"] == _gold(corpus_copy, EMOJI_DOC)["claims"][0]["provenance"]  # unchanged: kept
+    assert any("no sensible submission time" in n for n in out["notices"])
+
+
 # --------------------------------------------------------------------------- arguments
 
 
 @pytest.mark.parametrize("name", ["../corpus", "Alice", "a/b", "", "-x", "x" * 300, ".git"])
 def test_bad_annotator_is_refused_before_anything_is_read(name: str, corpus_copy: Path) -> None:
     """The export does not even exist: the name is what is refused, and nothing is made."""
-    before = _snapshot(corpus_copy)
+    before, sets = _snapshot(corpus_copy), sorted(p.name for p in (corpus_copy / "annotations").iterdir())
     for command in (("import", str(corpus_copy / "missing.json")), ("pull",)):
         done = run_chipwar("labelstudio", *command, "--annotator", name, "--corpus", str(corpus_copy), "--format", "json",
                            env={"LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""})
         error = flat(done.stdout)["error"]
         assert done.returncode == 2 and error["code"] == "usage_error" and "annotation set name" in error["message"], done.stdout
-    assert _snapshot(corpus_copy) == before and sorted(p.name for p in (corpus_copy / "annotations").iterdir()) == [
-        "GUIDELINES.md", "ann-a", "ann-b", "gold"]
+    assert _snapshot(corpus_copy) == before and sorted(p.name for p in (corpus_copy / "annotations").iterdir()) == sets
 
 
 def test_bad_set_for_tasks_is_refused(corpus_copy: Path, tmp_path: Path) -> None:

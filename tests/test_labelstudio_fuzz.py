@@ -29,7 +29,7 @@ HOSTILE: list[Any] = [None, True, False, 0, -1, 2**62, 1.5, -0.0, "", "x", "../c
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A corpus copy with the emoji document: small, with every layer, attribute, relation and document label."""
+    """A corpus copy with the emoji document: small, with every layer, attribute, relation, chain link and document label."""
     root = tmp_path_factory.mktemp("fuzz") / "repo"
     for name in ("corpus", "schema", "annotations"):
         shutil.copytree(REPO / name, root / name)
@@ -58,6 +58,11 @@ BOOL = _item(lambda i: i.get("from_name") == "in_quote")
 TEXT = _item(lambda i: i.get("from_name") == "canonical_id")
 NOTE = _item(lambda i: i.get("from_name") == "note")
 RELATION = _item(lambda i: i.get("type") == "relation")
+CUE = _item(lambda i: i.get("from_name") == "attribution_cues")
+CUE_KIND = _item(lambda i: i.get("from_name") == "cue_kind")
+UNCUED_KIND = _item(lambda i: i.get("from_name") == "source_2_kind")
+BOTH = _item(lambda i: i.get("type") == "relation" and len(i["labels"]) == 2)  # claimant and source-1 of one pair
+RESTATES = _item(lambda i: i.get("type") == "relation" and i["labels"] == ["restates"])
 DOC_CHOICE = _item(lambda i: i.get("from_name") == "genre")
 DOC_NOTE = _item(lambda i: i.get("from_name") == "document_note")
 
@@ -107,6 +112,15 @@ FIELDS: dict[str, tuple[Callable[[list], Any], str | int, type | tuple | None]] 
     "relation.to_id": (RELATION, "to_id", str),
     "relation.labels": (RELATION, "labels", list),
     "relation.type": (RELATION, "type", str),
+    "cue.id": (CUE, "id", str),
+    "cue.value.start": (lambda e: CUE(e)["value"], "start", int),
+    "cue.value.labels": (lambda e: CUE(e)["value"], "labels", list),
+    "cue_kind.value.choices": (lambda e: CUE_KIND(e)["value"], "choices", list),
+    "uncued_kind.value.choices": (lambda e: UNCUED_KIND(e)["value"], "choices", list),
+    "chain_relation.labels": (BOTH, "labels", list),
+    "chain_relation.to_id": (BOTH, "to_id", str),
+    "restates.from_id": (RESTATES, "from_id", str),
+    "restates.labels": (RESTATES, "labels", list),
     "document.value.choices": (lambda e: DOC_CHOICE(e)["value"], "choices", list),
     "document.id": (DOC_CHOICE, "id", str),
     "document_note.value.text": (lambda e: DOC_NOTE(e)["value"], "text", list),

@@ -6,6 +6,7 @@ The import, one module per job, each importing only those above it:
 - :mod:`.export` — reading and shape-checking an untrusted export: its tasks, and the annotation of one user;
 - :mod:`.records` — the repository's records an import may keep (provenance, decisions, canonical entities);
 - :mod:`.regions` — an annotation's result items grouped by region and checked, UTF-16 offsets repaired;
+- :mod:`.links` — relations and cue regions read back: entity references, attribution chains, restatements;
 - :mod:`.spans` — one annotation file from the checked regions: spans, relations, canonical records, document labels;
 - :mod:`.importer` — the import itself: files planned, validated, checked for conflicts and written at once.
 """

@@ -125,7 +125,7 @@ def label_config(schemas: Schemas) -> str:
             ET.SubElement(group, "TextArea", name=attr, toName=TEXT_NAME, perRegion="true", maxSubmissions="1",
                           editable="true", placeholder=attr)
         if layer == "claims":
-            for label, attr in zip(SOURCE_LABELS, UNCUED_KINDS):
+            for label, attr in zip(SOURCE_LABELS, UNCUED_KINDS, strict=True):
                 ET.SubElement(group, "Header", value=f"{label} without a cue: kind", size="6")
                 _choices(group, attr, kinds, per_region=True, layer=layer)
     group = ET.SubElement(view, "View", visibleWhen="region-selected", whenTagName=CUES)

@@ -169,8 +169,9 @@ def choose_annotation(anns: list, where: TaskLocation, user: str | None) -> tupl
     return max(candidates, key=latest)
 
 
-def created(ann: dict, where: TaskLocation, notices: list[str]) -> str:
-    """When Label Studio stored the annotation (RFC 3339 UTC); the import time (noticed) when it gives no sensible time."""
+def created(ann: dict, where: TaskLocation, notices: list[str]) -> str | None:
+    """When Label Studio stored the annotation (RFC 3339 UTC): a time its program recorded. None (noticed) when it gives
+    no sensible time: the import's own time is not when the work was done."""
     now = datetime.now(UTC)
     for key in ("updated_at", "created_at"):
         value = ann.get(key)
@@ -183,5 +184,5 @@ def created(ann: dict, where: TaskLocation, notices: list[str]) -> str:
             continue
         if 1970 <= moment.year and moment <= now + timedelta(days=1):
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    notices.append(f"{where.rel}: the annotation has no sensible submission time; new and changed spans are dated now")
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    notices.append(f"{where.rel}: the annotation has no sensible submission time; new and changed spans get created null")
+    return None

@@ -1,8 +1,9 @@
 """Importing a full JSON export of a Label Studio project into ``annotations/<set>/``.
 
 Nothing in an export is trusted. From it the import takes only what an annotator can change
-in the interface: each region's offsets, label, attributes, note and relations, and the
-document's choices and note, every value checked for its type and shape (:mod:`.export`,
+in the interface: each region's offsets, label, attributes, note and relations (claims'
+attribution chains with their cues, and restatements: :mod:`.links`), and the document's
+choices and note, every value checked for its type and shape (:mod:`.export`,
 :mod:`.regions`). Who made a span and when, the set's decisions and the canonical-entity
 records come from the repository: from the existing file of the set imported into, and from
 the file of the set the task was made from, which is used only when its SHA-256 is still the
@@ -35,11 +36,12 @@ from typing import Any
 from ..corpus import Corpus
 from ..files import dumps_json, sha256_text
 from ..ids import check_set_name
-from ..layers import LAYERS
+from ..layers import CHAIN_FIELD, LAYERS, RESTATES_FIELD
 from ..report import Problem, Report, pointer
 from ..schema import load_schemas
 from ..validation.annotations import check_annotation_data
 from ..writer import NOT_A_FILE, ChangedMeanwhile, Content, Transaction, current, reading
+from .config import SOURCE_LABELS, UNCUED_KINDS
 from .export import TaskLocation, check_export, choose_annotation, read_export, task_document
 from .records import trusted_bases
 from .spans import Built, build_annotation
@@ -168,7 +170,7 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
             ann = built.data
             checked = Report()
             check_annotation_data(schemas, ann, where.rel, doc_id, text, sha, checked)
-            result.report.extend(in_export(problem, built, where) for problem in checked.problems)
+            result.report.extend(in_export(problem, built, where) for problem in checked.problems if not built.links.follows(problem))
             if existing is not None:
                 if existing == dumps_json(ann):
                     result.unchanged.append(path)
@@ -180,12 +182,18 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
 
 def in_export(problem: Problem, built: Built, where: TaskLocation) -> Problem:
     """A problem found in the file an import would write, shown where the annotator can fix it: the region (or the
-    annotation) of the export it came from, with the place in the unwritten file kept in the message."""
+    annotation) of the export it came from — for a chain link or restatement, the relation or choice that gave it — with
+    the place in the unwritten file kept in the message."""
     parts = problem.pointer.split("/")[1:]
     layer, field_name = (parts[0], parts[2] if len(parts) > 2 else None) if parts else (None, None)
-    source = built.spans.get((layer, int(parts[1]))) if layer in LAYERS and len(parts) > 1 and parts[1].isdigit() else None
+    index = int(parts[1]) if layer in LAYERS and len(parts) > 1 and parts[1].isdigit() else None
+    source = built.spans.get((layer, index)) if index is not None else None
+    link = _link_origin(built, parts) if source is not None else None
     region = None
-    if source is not None:
+    if source is not None and link is not None:
+        region, place = source[0], link[0]
+        what = f"{link[1]} of region {region}"
+    elif source is not None:
         region, items = source
         item = next((i for i in items if i.control.name == field_name), None) or next(i for i in items if i.control.name == layer)
         place = (*item.parts, "value", "labels" if item.control.type == "labels" else
@@ -203,3 +211,16 @@ def in_export(problem: Problem, built: Built, where: TaskLocation) -> Problem:
                    problem.doc_id, region or problem.annotation_id, pointer(*where.base, *place), problem.expected, problem.found,
                    f"in Label Studio, fix {what} in the task of document {problem.doc_id}, then export and import again "
                    "(the labels and values allowed are those of `chipwar labelstudio config`)", problem.severity)
+
+
+def _link_origin(built: Built, parts: list[str]) -> tuple[tuple[str | int, ...], str] | None:
+    """Where a claim's chain link or restatement named by a pointer's ``parts`` was given, and what it is."""
+    if parts[0] != "claims" or len(parts) < 4 or parts[2] not in (CHAIN_FIELD, RESTATES_FIELD) or not parts[3].isdigit():
+        return None
+    claim, k = built.data["claims"][int(parts[1])], int(parts[3])
+    if parts[2] == CHAIN_FIELD:
+        origin = built.links.origins.get((claim["id"], CHAIN_FIELD, k))
+        return (origin, f"{SOURCE_LABELS[k]} (a relation to its cue or entity, or {UNCUED_KINDS[k]})") if origin else None
+    other = claim[RESTATES_FIELD][k] if k < len(claim[RESTATES_FIELD]) else None
+    origin = built.links.origins.get((claim["id"], RESTATES_FIELD, other)) if isinstance(other, str) else None
+    return (origin, f"the restates relation to {other}") if origin else None

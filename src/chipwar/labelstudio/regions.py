@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..layers import LAYER_BOOL_FIELDS, LAYERS
+from ..layers import LAYER_BOOL_FIELDS
 from ..offsets import OffsetError, utf16_to_cp
 from ..report import short
-from .config import CONTROLS, Control
+from .config import CONTROLS, REGION_KINDS, Control
 from .export import EXPORT_HINT, MAX_NAME, TaskLocation, shown
 
 
@@ -30,7 +30,7 @@ class Region:
     """A labelled region as the export gives it, checked."""
 
     rid: str
-    layers: list[str]
+    layers: list[str]  # its kinds (:data:`.config.REGION_KINDS`): layers, and the cue control
     labels: list[tuple[str, str]]  # (layer, label)
     start: int
     end: int
@@ -135,7 +135,7 @@ def check_region(rid: str, items: list[Item], text: str, where: TaskLocation, re
         return None
     ((start, end, surface),) = places
     offsets = _repair(text, start, end, surface, rid, where, label_items[0].parts, repaired)
-    layers = sorted({layer for layer, _ in labels}, key=LAYERS.index)
+    layers = sorted({layer for layer, _ in labels}, key=REGION_KINDS.index)
     attrs: dict[str, str | None] = {}
     ok = offsets is not None
     for item in items:
@@ -149,7 +149,7 @@ def check_region(rid: str, items: list[Item], text: str, where: TaskLocation, re
             ok = False
         elif not take_values([item], attrs, where, rid):
             ok = False
-        elif any(item.control.name in LAYER_BOOL_FIELDS[layer] for layer in layers) and attrs[item.control.name] not in ("true", "false"):
+        elif any(item.control.name in LAYER_BOOL_FIELDS.get(layer, ()) for layer in layers) and attrs[item.control.name] not in ("true", "false"):
             where.problem("bad_value", f"{item.control.name} must be 'true' or 'false'", *item.parts, "value", "choices", region=rid,
                           expected="'true' or 'false'", found=short(attrs[item.control.name]),
                           hint=f"choose true or false for {item.control.name} in Label Studio")

@@ -1,9 +1,12 @@
 """One annotation file from one Label Studio annotation: our spans, relations, canonical records and document labels.
 
-A region whose id is one of ours keeps it, others get the next free id of their layer.
-Relations fill the reference fields of claims and markers. A span or document label that
-comes back unchanged keeps the provenance the repository records for it (:mod:`.records`);
-a new or changed one is the annotator's, dated when Label Studio stored the annotation.
+A region whose id is one of ours keeps it, others get the next free id of their layer; cue
+regions are parts of claims, not spans. Relations fill the reference fields, chains and
+restatements of claims and markers (:mod:`.links`). A span or document label that comes
+back unchanged keeps the provenance the repository records for it (:mod:`.records`); a new
+or changed one is the annotator's, dated when Label Studio stored the annotation. The
+annotator block records the Label Studio user; what an import cannot know (a model, a
+packet given, when one was prepared or submitted) is null.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 from ..layers import DOCUMENT_LABELS, LAYER_BOOL_FIELDS, LAYER_ID_PREFIX, LAYER_SPAN_DEF, LAYERS
 from ..report import short
 from ..schema import Schemas
-from .config import DOCUMENT_NOTE, RELATIONS
-from .export import EXPORT_HINT, MAX_NAME, TaskLocation, created, shown, user_key
+from .config import CUES, DOCUMENT_NOTE
+from .export import EXPORT_HINT, TaskLocation, created, shown, user_key
+from .links import Links, link_spans, order_restates
 from .records import base_spans, same_record
 from .regions import Item, Region, check_region, group, take_values
 
@@ -36,6 +40,8 @@ class Built:
     spans: dict[tuple[str, int], tuple[str, list[Item]]]
     #: The result items of the document's own choices and note.
     document: list[Item]
+    #: Where each chain link and restatement was given, and which chains could not be built.
+    links: Links
 
 
 def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, dict], text: str, sha: str, bases: list[dict],
@@ -51,7 +57,7 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
     regions, relations = group(items, where, ("annotations", index, "result"))
     document_values: dict[str, str | None] = {}
     document_items: list[Item] = []
-    checked: list[Region] = []
+    checked: dict[str, Region] = {}
     for rid, region_items in regions.items():
         if all(not item.control.layers for item in region_items):
             take_values(region_items, document_values, where, rid)
@@ -60,12 +66,13 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
             where.problem("bad_region", "the region mixes document-level and span controls", *region_items[0].parts, region=rid,
                           hint="delete the region in Label Studio and draw it again")
         elif (region := check_region(rid, region_items, text, where, repaired)) is not None:
-            checked.append(region)
+            checked[rid] = region
     provenance = {"agent": annotator, "origin": "labelstudio", "created": created(ann, where, notices)}
-    spans, region_spans = _make_spans(schemas, where.doc_id or "", checked, bases, provenance, where.rel, notices)
-    _link(relations, regions, region_spans, where)
+    spans, region_spans = _make_spans(schemas, where.doc_id or "", list(checked.values()), bases, provenance, where.rel, notices)
+    links = link_spans(relations, regions, checked, region_spans, where)
     for layer in LAYERS:
         spans[layer].sort(key=lambda s: (s["start"], -s["end"], s["label"]))
+    order_restates(spans["claims"])
     place = {id(span): (layer, i) for layer in LAYERS for i, span in enumerate(spans[layer])}
     sources = {place[id(span)]: (rid, regions[rid]) for rid, made in region_spans.items() for _, span in made}
     known = [base_spans(base) for base in bases]
@@ -77,11 +84,12 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
     return Built({
         "schema_version": schemas.version, "doc_id": where.doc_id, "text_sha256": sha,
         "annotator": {"name": annotator, "kind": kind,
-                      "description": f"Label Studio user {user_key(ann)}; imported with `chipwar labelstudio import` from {where.source}."},
+                      "description": f"Label Studio user {user_key(ann)}; imported with `chipwar labelstudio import` from {where.source}.",
+                      "model": None, "given": None, "prepared": None, "submitted": None},
         "document_labels": _document_labels(document_values, bases, provenance, where),
         "canonical_entities": _canonical(spans["entities"], bases, where.rel, notices), **spans,
         "decisions": next((base["decisions"] for base in bases if isinstance(base.get("decisions"), list)), []),
-    }, ("annotations", index), sources, document_items)
+    }, ("annotations", index), sources, document_items, links)
 
 
 def _make_spans(schemas: Schemas, doc_id: str, regions: list[Region], bases: list[dict], provenance: dict, rel: str,
@@ -91,6 +99,8 @@ def _make_spans(schemas: Schemas, doc_id: str, regions: list[Region], bases: lis
     kept: set[str] = set()
     for region in regions:
         for layer, label in region.labels:
+            if layer == CUES:
+                continue
             local = region.rid[len(doc_id) + 1:]
             keep = (region.rid.startswith(f"{doc_id}:") and local.startswith(LAYER_ID_PREFIX[layer]) and _LOCAL_ID.fullmatch(local)
                     and region.rid not in kept)
@@ -120,64 +130,16 @@ def _span(schemas: Schemas, layer: str, sid: str, region: Region, label: str, pr
     given = {"id": sid, "start": region.start, "end": region.end, "text": region.surface, "label": label,
              "provenance": dict(provenance)}
     span: dict[str, Any] = {}
-    for name in schemas.annotations["$defs"][LAYER_SPAN_DEF[layer]]["properties"]:
+    for name, prop in schemas.annotations["$defs"][LAYER_SPAN_DEF[layer]]["properties"].items():
         if name in given:
             span[name] = given[name]
         elif name in LAYER_BOOL_FIELDS[layer]:
             span[name] = region.attrs.get(name) == "true"
-        elif name.endswith("_ids"):
+        elif prop.get("type") == "array":  # references, chain and restatements, filled from the relations
             span[name] = []
         else:
             span[name] = region.attrs.get(name)
     return span
-
-
-def _link(relations: list[tuple[tuple, dict]], regions: dict[str, list[Item]], region_spans: dict[str, list[tuple[str, dict]]],
-          where: TaskLocation) -> None:
-    """Fill each relation's reference field on the claim or marker it starts from with the entity's canonical id."""
-    for parts, relation in relations:
-        from_id, to_id, names = relation.get("from_id"), relation.get("to_id"), relation.get("labels")
-        if not isinstance(from_id, str) or not isinstance(to_id, str):
-            where.problem("bad_relation", "a relation's from_id and to_id must be region ids", *parts,
-                          expected="two region ids (strings)",
-                          found=f"{shown(from_id)} -> {shown(to_id)}", hint="delete the relation in Label Studio and draw it again")
-            continue
-        if from_id not in regions or to_id not in regions:
-            where.problem("dangling_relation", "the relation points at a region that does not exist", *parts,
-                          region=from_id if len(from_id) <= MAX_NAME else None, expected="ids of regions of this annotation",
-                          found=f"{short(from_id)} -> {short(to_id)}",
-                          hint="delete the relation in Label Studio and draw it again")
-            continue
-        if from_id not in region_spans or to_id not in region_spans:
-            continue  # a region it joins was refused, and reported
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in RELATIONS for n in names):
-            where.problem("bad_relation", "a relation must be labelled " + " / ".join(RELATIONS), *parts, "labels", region=from_id,
-                          expected=" or ".join(RELATIONS),
-                          found=", ".join(shown(n) for n in names[:5]) if isinstance(names, list) else shown(names),
-                          hint="label the relation in Label Studio")
-            continue
-        for name in names:
-            layer, attr, is_list = RELATIONS[name]
-            src = next((span for lay, span in region_spans[from_id] if lay == layer), None)
-            dst = next((span for lay, span in region_spans[to_id] if lay == "entities"), None)
-            if src is None or dst is None:
-                where.problem("bad_relation", f"a {name!r} relation goes from a {layer} region to an entity mention", *parts,
-                              region=from_id, expected=f"a {layer} region -> an entity mention", found=f"{from_id} -> {to_id}",
-                              hint="draw it from the right region to an entity")
-                continue
-            cid = dst["canonical_id"]
-            if cid is None:
-                where.problem("bad_relation", f"the {name!r} relation points at an entity mention without a canonical_id", *parts,
-                              region=from_id, expected="an entity with a canonical_id", found=f"{from_id} -> {to_id}",
-                              hint=f"type the canonical_id of {to_id} in Label Studio")
-            elif is_list:
-                if cid not in src[attr]:
-                    src[attr].append(cid)
-            elif src[attr] not in (None, cid):
-                where.problem("several_values", f"{src['id']} has two {name!r} relations, to different entities", *parts,
-                              region=from_id, expected="one entity", found=f"{short(src[attr])} and {short(cid)}", hint=f"keep one {name!r} relation")
-            else:
-                src[attr] = cid
 
 
 def _canonical(entities: list[dict], bases: list[dict], rel: str, notices: list[str]) -> list[dict]:

@@ -16,12 +16,25 @@ from ..corpus import Corpus
 from ..errors import DataError
 from ..files import dumps_json, read_json, sha256_text
 from ..ids import check_set_name
-from ..layers import DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_BOOL_FIELDS, LAYER_TEXT_FIELDS, LAYERS
+from ..layers import CHAIN_FIELD, DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_BOOL_FIELDS, LAYER_TEXT_FIELDS, LAYERS, RESTATES_FIELD
 from ..report import Report
 from ..schema import load_schemas
 from ..validation.annotations import check_annotation_data
 from . import LabelStudioError
-from .config import DOCUMENT_NOTE, NOTE, RELATIONS, TEXT_NAME
+from .config import (
+    CUE_KIND,
+    CUE_LABEL,
+    CUES,
+    DOCUMENT_NOTE,
+    IS,
+    MAX_CHAIN,
+    NOTE,
+    RELATIONS,
+    RESTATES,
+    SOURCE_LABELS,
+    TEXT_NAME,
+    UNCUED_KINDS,
+)
 
 #: The key of a task's ``data`` that says which set (and which version of its file) the predictions came from.
 TASK_KEY = "chipwar"
@@ -81,39 +94,31 @@ def build_tasks(corpus: Corpus, set_name: str | None) -> list[dict[str, Any]]:
 
 
 def to_results(ann: dict[str, Any]) -> list[dict[str, Any]]:
-    """An annotation file as Label Studio result items (region ids = our ids)."""
+    """An annotation file as Label Studio result items (region ids = our ids; cue regions ``<doc_id>:cueN``).
+
+    Relations as :mod:`.config` draws them, one per pair of regions carrying every label of that pair.
+    """
     results: list[dict[str, Any]] = []
-    mentions: dict[str, list[dict]] = {}
-    for ent in ann["entities"]:
-        mentions.setdefault(ent["canonical_id"], []).append(ent)
     for layer in LAYERS:
         for span in ann[layer]:
-            where = {"start": span["start"], "end": span["end"], "text": span["text"]}
-            item = {"id": span["id"], "to_name": TEXT_NAME}
-            results.append({**item, "from_name": layer, "type": "labels", "value": {**where, "labels": [span["label"]]}})
+            results += _region(span, layer, span["label"])
             for attr in LAYER_ATTRIBUTES[layer]:
                 if span[attr] is not None:
-                    results.append({**item, "from_name": attr, "type": "choices", "value": {**where, "choices": [span[attr]]}})
+                    results.append(_value(span, attr, "choices", [span[attr]]))
             for attr in LAYER_BOOL_FIELDS[layer]:
-                results.append({**item, "from_name": attr, "type": "choices",
-                                "value": {**where, "choices": ["true" if span[attr] else "false"]}})
+                results.append(_value(span, attr, "choices", ["true" if span[attr] else "false"]))
             for attr in (*LAYER_TEXT_FIELDS[layer], NOTE):
                 if span[attr] is not None:
-                    results.append({**item, "from_name": attr, "type": "textarea",
-                                    "value": {"start": span["start"], "end": span["end"], "text": [span[attr]]}})
+                    results.append(_value(span, attr, "textarea", [span[attr]]))
+    pairs = _Pairs(ann)
     for layer in LAYERS:
         for span in ann[layer]:
             for rel, (rel_layer, attr, is_list) in RELATIONS.items():
-                if rel_layer != layer:
-                    continue
-                for cid in (span[attr] or []) if is_list else ([span[attr]] if span[attr] else []):
-                    if cid not in mentions:
-                        raise DataError(f"{ann['doc_id']}: {span['id']} {attr} refers to {cid!r}, which has no mention "
-                                        "in the document; a Label Studio relation needs a mention to point at",
-                                        hint=f"add a mention of {cid!r} to the set, or send the tasks without it (--set '')")
-                    target = min(mentions[cid], key=lambda e: abs(e["start"] - span["start"]))
-                    results.append({"from_id": span["id"], "to_id": target["id"], "type": "relation",
-                                    "direction": "right", "labels": [rel]})
+                if rel_layer == layer:
+                    for cid in (span[attr] or []) if is_list else ([span[attr]] if span[attr] else []):
+                        pairs.to_mention(span, cid, rel, attr)
+    results += _chains(ann, pairs)
+    results += pairs.relations()
     labels = ann.get("document_labels")
     if labels:
         for name in DOCUMENT_LABELS:
@@ -122,4 +127,77 @@ def to_results(ann: dict[str, Any]) -> list[dict[str, Any]]:
         if labels.get("note"):
             results.append({"id": "document-note", "from_name": DOCUMENT_NOTE, "to_name": TEXT_NAME, "type": "textarea",
                             "value": {"text": [labels["note"]]}})
+    return results
+
+
+def _region(span: dict[str, Any], control: str, label: str) -> list[dict[str, Any]]:
+    """The labels item of a region (a span, or a cue with its own id)."""
+    return [{"id": span["id"], "to_name": TEXT_NAME, "from_name": control, "type": "labels",
+             "value": {"start": span["start"], "end": span["end"], "text": span["text"], "labels": [label]}}]
+
+
+def _value(span: dict[str, Any], control: str, kind: str, values: list[str]) -> dict[str, Any]:
+    """A per-region choices or textarea item."""
+    where = {"start": span["start"], "end": span["end"]}
+    value = {**where, "text": span["text"], "choices": values} if kind == "choices" else {**where, "text": values}
+    return {"id": span["id"], "to_name": TEXT_NAME, "from_name": control, "type": kind, "value": value}
+
+
+class _Pairs:
+    """Relations by (from region, to region), each with its labels in order: Label Studio keeps one per pair."""
+
+    def __init__(self, ann: dict[str, Any]) -> None:
+        self.doc_id = ann["doc_id"]
+        self.mentions: dict[str, list[dict]] = {}
+        for ent in ann["entities"]:
+            self.mentions.setdefault(ent["canonical_id"], []).append(ent)
+        self.labels: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, from_id: str, to_id: str, label: str) -> None:
+        labels = self.labels.setdefault((from_id, to_id), [])
+        if label not in labels:
+            labels.append(label)
+
+    def to_mention(self, span: dict[str, Any], cid: str, label: str, what: str) -> None:
+        """A relation from ``span`` to the mention of ``cid`` nearest it."""
+        if cid not in self.mentions:
+            raise DataError(f"{self.doc_id}: {span['id']} {what} refers to {cid!r}, which has no mention "
+                            "in the document; a Label Studio relation needs a mention to point at",
+                            hint=f"add a mention of {cid!r} to the set, or send the tasks without it (--set '')")
+        self.add(span["id"], min(self.mentions[cid], key=lambda e: abs(e["start"] - span["start"]))["id"], label)
+
+    def relations(self) -> list[dict[str, Any]]:
+        return [{"from_id": a, "to_id": b, "type": "relation", "direction": "bi" if labels == [RESTATES] else "right",
+                 "labels": labels} for (a, b), labels in self.labels.items()]
+
+
+def _chains(ann: dict[str, Any], pairs: _Pairs) -> list[dict[str, Any]]:
+    """Cue regions with their kind, the claims' uncued kinds, and the chains' and restatements' relations."""
+    results: list[dict[str, Any]] = []
+    cues: dict[tuple, dict[str, Any]] = {}  # one cue region per (offsets, kind, entity): a cue has one kind and one entity
+    order = {claim["id"]: i for i, claim in enumerate(ann["claims"])}
+    for claim in ann["claims"]:
+        chain = claim[CHAIN_FIELD]
+        if len(chain) > MAX_CHAIN:
+            raise DataError(f"{ann['doc_id']}: {claim['id']} has a chain of {len(chain)} sources; the Label Studio config "
+                            f"draws at most {MAX_CHAIN}", hint="raise MAX_CHAIN in chipwar/labelstudio/config.py, or send the "
+                            "tasks without this set (--set '')")
+        for label, uncued, link in zip(SOURCE_LABELS, UNCUED_KINDS, chain, strict=False):  # the chain is no longer, checked above
+            cue = link["cue"]
+            if cue is None:
+                results.append(_value(claim, uncued, "choices", [link["kind"]]))
+                if link["entity_id"] is not None:
+                    pairs.to_mention(claim, link["entity_id"], label, CHAIN_FIELD)
+                continue
+            key = (cue["start"], cue["end"], link["kind"], link["entity_id"])
+            if key not in cues:
+                cues[key] = {"id": f"{ann['doc_id']}:cue{len(cues) + 1}", **cue}
+                results += _region(cues[key], CUES, CUE_LABEL)
+                results.append(_value(cues[key], CUE_KIND, "choices", [link["kind"]]))
+                if link["entity_id"] is not None:
+                    pairs.to_mention(cues[key], link["entity_id"], IS, CHAIN_FIELD)
+            pairs.add(claim["id"], cues[key]["id"], label)
+        for other in claim[RESTATES_FIELD]:
+            first, second = sorted((claim["id"], other), key=lambda sid: order.get(sid, len(order)))
+            pairs.add(first, second, RESTATES)
     return results

@@ -10,6 +10,7 @@ from ..layers import CHAIN_FIELD, LAYERS, REFERENCE_FIELDS
 from ..report import Problem, Report, pointer, short
 from ..schema import Schemas
 from .chains import check_chains
+from .overlaps import check_overlaps
 from .schema_problems import schema_problems, whole_float_problems
 from .span_text import check_offsets
 
@@ -50,6 +51,8 @@ def check_annotation(schemas: Schemas, data: Any, rel: str, doc_id: str,
     _check_spans(data, text, rel, doc_id, canonical, report, fast=fast and not problems)
     if not problems:
         check_chains(data, text, rel, doc_id, canonical, report)
+        if not report.errors:
+            check_overlaps(data, rel, doc_id, report)
     return not problems
 
 
