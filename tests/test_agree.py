@@ -148,7 +148,7 @@ def test_unitized_alpha_is_over_the_layer_spans_of_every_set(hand: Path) -> None
     expected = unitized_alpha(len(text), positions)
     u = result.layers["entities"].u_alpha
     assert (u.continuum, u.units) == (len(text), 9) and u.value == pytest.approx(expected.value) and 0 < u.value < 1
-    whole = agree_sets(Corpus(hand), ["ann-a", "ann-b"]).layers["zones"].u_alpha
+    whole = agree_sets(Corpus(hand), ["pass-1", "pass-2"]).layers["zones"].u_alpha
     both = sum(len((hand / "corpus" / f"{d}.txt").read_text("utf-8")) for d in (DOC, OTHER))
     assert whole.continuum == both  # the documents laid end to end
 
@@ -286,7 +286,7 @@ def test_no_set_at_all_is_a_usage_error(hand: Path) -> None:
 def test_agree_with_an_empty_set_says_nothing_was_compared(corpus_copy: Path) -> None:
     (corpus_copy / "annotations" / "empty").mkdir()
     before = tree(corpus_copy)
-    result = run_chipwar("agree", "ann-a", "empty", "gold", "--corpus", str(corpus_copy), "--format", "json")
+    result = run_chipwar("agree", "pass-1", "empty", "gold", "--corpus", str(corpus_copy), "--format", "json")
     out = flat(result.stdout)
     assert result.returncode == 1 and out["documents"] == []
     assert [(p["code"], p["file"]) for p in out["problems"]] == [("nothing_compared", "annotations/empty")]
@@ -300,47 +300,47 @@ def test_agree_with_an_empty_set_says_nothing_was_compared(corpus_copy: Path) ->
 
 def test_only_documents_every_set_annotated_are_compared(corpus_copy: Path) -> None:
     (corpus_copy / "annotations" / "gold" / f"{OTHER}.json").unlink()
-    out = _agree_json(corpus_copy, "ann-a", "ann-b", "gold")
-    assert out["documents"] == [DOC] and out["not_in_every_set"] == {OTHER: ["ann-a", "ann-b"]}
-    text = run_chipwar("agree", "ann-a", "ann-b", "gold", "--corpus", str(corpus_copy))
-    assert f"not compared ({OTHER}): only in ann-a, ann-b" in text.stdout
+    out = _agree_json(corpus_copy, "pass-1", "pass-2", "gold")
+    assert out["documents"] == [DOC] and out["not_in_every_set"] == {OTHER: ["pass-1", "pass-2"]}
+    text = run_chipwar("agree", "pass-1", "pass-2", "gold", "--corpus", str(corpus_copy))
+    assert f"not compared ({OTHER}): only in pass-1, pass-2" in text.stdout
 
 
 def test_agree_over_sets_that_share_no_document_says_nothing_was_compared(corpus_copy: Path) -> None:
-    (corpus_copy / "annotations" / "ann-a" / f"{DOC}.json").unlink()
-    (corpus_copy / "annotations" / "ann-b" / f"{OTHER}.json").unlink()
-    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    (corpus_copy / "annotations" / "pass-1" / f"{DOC}.json").unlink()
+    (corpus_copy / "annotations" / "pass-2" / f"{OTHER}.json").unlink()
+    result = run_chipwar("agree", "pass-1", "pass-2", "--corpus", str(corpus_copy), "--format", "json")
     out = flat(result.stdout)
-    assert result.returncode == 1 and out["documents"] == [] and out["not_in_every_set"] == {DOC: ["ann-b"], OTHER: ["ann-a"]}
-    assert [(p["code"], p["found"]) for p in out["problems"]] == [("nothing_compared", "1 in ann-a, 1 in ann-b")]
-    assert "no document is annotated in all of ann-a, ann-b" in out["problems"][0]["message"]
+    assert result.returncode == 1 and out["documents"] == [] and out["not_in_every_set"] == {DOC: ["pass-2"], OTHER: ["pass-1"]}
+    assert [(p["code"], p["found"]) for p in out["problems"]] == [("nothing_compared", "1 in pass-1, 1 in pass-2")]
+    assert "no document is annotated in all of pass-1, pass-2" in out["problems"][0]["message"]
 
 
 @pytest.mark.parametrize("content", ["null", "[1]", '{"entities": 5}', "{nope"])
 def test_broken_file_is_left_out_and_named(content: str, corpus_copy: Path) -> None:
     """Agreement over a set with a broken file: figures over the rest, the file named with why, exit 1; nothing written."""
-    broken = corpus_copy / "annotations" / "ann-a" / f"{DOC}.json"
+    broken = corpus_copy / "annotations" / "pass-1" / f"{DOC}.json"
     broken.write_text(content, "utf-8")
     before = tree(corpus_copy)
-    result = run_chipwar("agree", "ann-a", "ann-b", "gold", "--corpus", str(corpus_copy), "--format", "json")
+    result = run_chipwar("agree", "pass-1", "pass-2", "gold", "--corpus", str(corpus_copy), "--format", "json")
     assert result.returncode == 1, result.stdout
     out = flat(result.stdout)
     assert out["skipped"] == [DOC] and out["documents"] == [OTHER]
-    assert [(p["code"], p["file"]) for p in out["problems"]] == [("file_skipped", f"annotations/ann-a/{DOC}.json")]
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("file_skipped", f"annotations/pass-1/{DOC}.json")]
     assert "chipwar validate" in out["problems"][0]["hint"]
-    text = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy))
-    assert text.returncode == 1 and f"annotations/ann-a/{DOC}.json" in text.stdout and "left out" in text.stderr
+    text = run_chipwar("agree", "pass-1", "pass-2", "--corpus", str(corpus_copy))
+    assert text.returncode == 1 and f"annotations/pass-1/{DOC}.json" in text.stdout and "left out" in text.stderr
     assert tree(corpus_copy) == before
 
 
 def test_set_folder_symlinked_out_of_the_repository_is_not_read(corpus_copy: Path, tmp_path: Path) -> None:
-    shutil.move(corpus_copy / "annotations" / "ann-a", tmp_path / "elsewhere")
-    (corpus_copy / "annotations" / "ann-a").symlink_to(tmp_path / "elsewhere")
-    result = run_chipwar("agree", "ann-a", "ann-b", "--corpus", str(corpus_copy), "--format", "json")
+    shutil.move(corpus_copy / "annotations" / "pass-1", tmp_path / "elsewhere")
+    (corpus_copy / "annotations" / "pass-1").symlink_to(tmp_path / "elsewhere")
+    result = run_chipwar("agree", "pass-1", "pass-2", "--corpus", str(corpus_copy), "--format", "json")
     out = flat(result.stdout)
     assert result.returncode == 1 and out["documents"] == []
-    assert [(p["code"], p["file"]) for p in out["problems"]] == [("symlink_outside", "annotations/ann-a"),
-                                                                ("nothing_compared", "annotations/ann-a")]
+    assert [(p["code"], p["file"]) for p in out["problems"]] == [("symlink_outside", "annotations/pass-1"),
+                                                                ("nothing_compared", "annotations/pass-1")]
 
 
 #: name: (break the first entity of a copied file, code validate reports for it)
@@ -357,7 +357,7 @@ REJECTED: dict[str, tuple[object, str]] = {
 def test_a_file_validate_rejects_is_left_out_of_agree_and_stats(case: str, corpus_copy: Path) -> None:
     """The reported bug: stats and agree counted a span whose end is past the text, and exited 0."""
     breaker, code = REJECTED[case]
-    data = json.loads((corpus_copy / "annotations" / "ann-a" / f"{DOC}.json").read_text("utf-8"))
+    data = json.loads((corpus_copy / "annotations" / "pass-1" / f"{DOC}.json").read_text("utf-8"))
     breaker(data)
     write_set(corpus_copy, "one", data)
     rel = f"annotations/one/{DOC}.json"

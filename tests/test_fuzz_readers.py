@@ -23,13 +23,13 @@ from .conftest import REPO, flat, run_chipwar, tree
 
 DOC = "reg-2023-qiming"
 GOLD = f"annotations/gold/{DOC}.json"
-OTHER_SET = f"annotations/ann-a/{DOC}.json"
+OTHER_SET = f"annotations/pass-1/{DOC}.json"
 META = f"corpus/{DOC}.json"
 TEXT = f"corpus/{DOC}.txt"
 README = "README.md"
 
 #: Every kind of generated block, so generate and validate run every renderer.
-BLOCKS = ["labels ZoneLabel", "agreement ann-a gold", "label-counts gold", "documents"]
+BLOCKS = ["labels ZoneLabel", "agreement pass-1 gold", "label-counts gold", "documents"]
 
 SENTINEL = "@@fuzz@@"
 
@@ -144,7 +144,7 @@ def _replace_with_symlink_out(root: Path, rel: str) -> None:
 
 #: validate reads everything, so it runs on every case, in text or JSON; each case adds one of the other readers, in turn.
 VALIDATE = [("validate", "{root}"), ("validate", "{root}", "--format", "json")]
-OTHERS = [("stats", "--corpus", "{root}"), ("agree", "ann-a", "gold", "--corpus", "{root}", "--format", "json"),
+OTHERS = [("stats", "--corpus", "{root}"), ("agree", "pass-1", "gold", "--corpus", "{root}", "--format", "json"),
           ("generate", "--check", "--corpus", "{root}"), ("generate", "--corpus", "{root}")]
 
 #: Values tried per field: a seeded sample (every value still meets dozens of fields); every file replacement is tried.

@@ -298,7 +298,7 @@ def test_tasks_carry_only_the_set_and_its_digest(corpus_copy: Path) -> None:
 
 
 @pytest.mark.parametrize("forged", [{"set": "gold", "annotations_sha256": "0" * 64}, {"set": "../corpus", "annotations_sha256": "0" * 64},
-                                    {"set": "ann-a", "annotations_sha256": None}, "gold", None])
+                                    {"set": "pass-1", "annotations_sha256": None}, "gold", None])
 def test_a_source_the_repository_cannot_confirm_gives_the_annotator_provenance(forged: object, corpus_copy: Path) -> None:
     """A task whose record of its set does not match the repository's file: nothing of that file is kept, and it is said."""
     export = export_from_predictions(corpus_copy)

@@ -77,7 +77,7 @@ def gold_copy(corpus_copy: Path) -> Path:
 
 
 def _problems(root: Path) -> tuple[int, list[dict], str]:
-    """Exit code, the errors (the real ann-a and ann-b sets carry name warnings, see test_canonical_names_differ_warning) and the text."""
+    """Exit code, the errors (warnings left out) and the text."""
     js = run_chipwar("validate", str(root), "--format", "json")
     text = run_chipwar("validate", str(root))
     assert text.returncode == js.returncode
@@ -275,26 +275,39 @@ def _entity_record(root: Path, set_name: str, doc: str, cid: str) -> tuple[Path,
     return path, data, next(e for e in data["canonical_entities"] if e["id"] == cid)
 
 
+def _shared_id(root: Path) -> str:
+    """A canonical entity the gold files of both documents define (the corpus's shared entities, e.g. a country)."""
+    ids = [{e["id"] for e in json.loads((root / "annotations" / "gold" / f"{doc}.json").read_text("utf-8"))["canonical_entities"]}
+           for doc in (DOC, OTHER)]
+    assert ids[0] & ids[1], "both gold files refer to some entity in common"
+    return sorted(ids[0] & ids[1])[0]
+
+
 def test_canonical_label_conflict_across_documents_is_an_error(gold_copy: Path) -> None:
-    path, data, record = _entity_record(gold_copy, "gold", OTHER, "world")
-    record["label"] = "GPE"
+    cid = _shared_id(gold_copy)
+    path, data, record = _entity_record(gold_copy, "gold", OTHER, cid)
+    was, record["label"] = record["label"], ("GPE" if record["label"] != "GPE" else "LOC")
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
     rc, problems, text = _problems(gold_copy)
     assert rc == 1, text
     [hit] = [p for p in problems if p["code"] == "canonical_conflict"]
     other = f"annotations/gold/{OTHER}.json"
-    assert hit["file"] == other and hit["annotation_id"] == "world" and hit["pointer"].endswith("/label")
-    assert FILE in hit["message"] and "GPE" in hit["message"] and "LOC" in hit["message"]  # both files, both records
+    assert hit["file"] == other and hit["annotation_id"] == cid and hit["pointer"].endswith("/label")
+    assert FILE in hit["message"] and record["label"] in hit["message"] and was in hit["message"]  # both files, both records
 
 
 def test_canonical_names_differ_warning(gold_copy: Path) -> None:
-    """The real independent passes name 'world' two ways across documents: a warning naming both files; exit 0."""
+    """One id named two ways across documents: a warning naming both files; exit 0."""
+    cid = _shared_id(gold_copy)
+    path, data, record = _entity_record(gold_copy, "gold", OTHER, cid)
+    record["name"] = record["name"].lower() if record["name"] != record["name"].lower() else record["name"].upper()
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
     js = run_chipwar("validate", str(gold_copy), "--format", "json")
     assert js.returncode == 0
     warnings = [p for p in flat(js.stdout)["problems"] if p["code"] == "canonical_conflict"]
     assert warnings and all(p["severity"] == "warning" for p in warnings)
-    hit = next(p for p in warnings if p["file"] == f"annotations/ann-a/{OTHER}.json")
-    assert hit["annotation_id"] == "world" and f"annotations/ann-a/{DOC}.json" in hit["message"]
+    hit = next(p for p in warnings if p["file"] == f"annotations/gold/{OTHER}.json")
+    assert hit["annotation_id"] == cid and FILE in hit["message"]
 
 
 def test_canonical_records_are_compared_across_worker_chunks(gold_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -303,8 +316,8 @@ def test_canonical_records_are_compared_across_worker_chunks(gold_copy: Path, mo
     from chipwar.corpus import Corpus
     from chipwar.validation import run
 
-    path, data, record = _entity_record(gold_copy, "gold", OTHER, "world")
-    record["label"] = "GPE"
+    path, data, record = _entity_record(gold_copy, "gold", OTHER, _shared_id(gold_copy))
+    record["label"] = "GPE" if record["label"] != "GPE" else "LOC"
     path.write_text(json.dumps(data), "utf-8")
     one = run.validate_corpus(Corpus(gold_copy)).problems
     monkeypatch.setattr(run, "CHUNK_DOCS", 1)

@@ -258,9 +258,12 @@ def test_path_that_does_not_exist_is_a_usage_error(corpus_copy: Path) -> None:
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
+#: The repository's annotation sets, in the order validate reads them.
+SETS = sorted(p.name for p in (REPO / "annotations").iterdir() if p.is_dir())
+
+
 @pytest.mark.parametrize(("rel", "read"), [
-    (f"corpus/{DOC}.txt", [f"corpus/{DOC}.txt", f"corpus/{DOC}.json", f"annotations/ann-a/{DOC}.json", f"annotations/ann-b/{DOC}.json",
-                          f"annotations/gold/{DOC}.json"]),
+    (f"corpus/{DOC}.txt", [f"corpus/{DOC}.txt", f"corpus/{DOC}.json", *(f"annotations/{s}/{DOC}.json" for s in SETS)]),
     (f"annotations/gold/{DOC}.json", [f"corpus/{DOC}.txt", f"corpus/{DOC}.json", f"annotations/gold/{DOC}.json"]),
     ("annotations/gold", [f"corpus/{DOC}.txt", f"corpus/{DOC}.json", f"annotations/gold/{DOC}.json",
                           "corpus/tfi-2021-chip-crisis.txt", "corpus/tfi-2021-chip-crisis.json", "annotations/gold/tfi-2021-chip-crisis.json"]),

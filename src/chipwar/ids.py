@@ -34,4 +34,4 @@ def check_doc_id(value: str) -> str:
 
 def check_set_name(value: str) -> str:
     """``value`` when it is a well-formed annotation set name; else a usage error."""
-    return _check("annotation set name", value, SET_NAME, "alice or ann-b (lowercase letters, digits, '-', '_')")
+    return _check("annotation set name", value, SET_NAME, "alice or pass-2 (lowercase letters, digits, '-', '_')")

@@ -38,7 +38,7 @@ def check_sets(corpus: Corpus, sets: Sequence[str]) -> list[str]:
     here = corpus.set_names()
     hint = f"sets here: {', '.join(here) or 'none'}"
     if len(sets) < 2:
-        raise UsageError(f"agreement needs two or more annotation sets; {len(sets)} given", hint=f"e.g. `chipwar agree ann-a ann-b`; {hint}")
+        raise UsageError(f"agreement needs two or more annotation sets; {len(sets)} given", hint=f"e.g. `chipwar agree pass-1 pass-2 pass-3`; {hint}")
     twice = [name for name, n in Counter(sets).items() if n > 1]
     if twice:
         raise UsageError(f"annotation set {', '.join(map(repr, twice))} named more than once: a set always agrees with itself",

@@ -202,7 +202,7 @@ def agree(sets: tuple[str, ...], corpus_path: Path, fmt: str) -> None:
     \b
     Examples:
       chipwar agree annotator-a annotator-b
-      chipwar agree ann-a ann-b gold --format json
+      chipwar agree pass-1 pass-2 pass-3 gold --format json
     """
     from ..agreement import agree_sets, text_report
 
