@@ -169,3 +169,14 @@ def test_submit_under_another_annotators_name_is_refused(root: Path, tmp_path: P
     ran = run_chipwar("packet", "submit", str(folder), "--set", "pass-8", cwd=root)
     assert ran.returncode == 1 and "set_name_mismatch" in ran.stdout
     assert not (root / "annotations" / "pass-8").exists()
+
+
+def test_a_packet_missing_or_breaking_a_given_file_cannot_be_checked(root: Path, tmp_path: Path) -> None:
+    for name, damage in (("annotations.schema.json", "remove"), ("document.schema.json", "{"), (f"{DOC}.txt", "remove")):
+        folder = tmp_path / name
+        _prepare(root, folder)
+        target = folder / name
+        target.unlink() if damage == "remove" else target.write_text(damage, "utf-8")
+        ran = run_chipwar("packet", "check", str(folder), cwd=tmp_path)
+        expected = 2 if name.endswith(".txt") else 1  # without its text the folder is not a packet at all
+        assert ran.returncode == expected and "packet" in ran.stderr and "git" not in ran.stderr, (name, ran.stderr)

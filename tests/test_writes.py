@@ -477,3 +477,17 @@ def test_replace_file_onto_a_folder_leaves_nothing_behind(tmp_path: Path) -> Non
     with pytest.raises(EnvironmentProblem, match="nothing written"):
         writer.replace_file(tmp_path / "out", b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any((tmp_path / "out").iterdir())
+
+
+def test_two_submits_of_one_packet_at_once_write_it_once(corpus_copy: Path, tmp_path: Path) -> None:
+    """Both runs find no pass yet and meet at the lock: one writes, the other writes nothing and says the file exists."""
+    (corpus_copy / "annotations" / "GUIDELINES.md").write_text("# Guidelines\n\nConstructed examples only.\n", "utf-8")
+    packet = tmp_path / "packet"
+    assert run_chipwar("packet", "prepare", DOC, "--annotator", "pass-9", "--model-name", "m", "--out", str(packet),
+                       "--corpus", str(corpus_copy)).returncode == 0
+    results = _meet_at_the_lock(corpus_copy, *[("packet", "submit", str(packet), "--corpus", str(corpus_copy), "--format", "json")] * 2)
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    (loser,) = [flat(out) for code, out, _ in results if code == 2]
+    assert "exists" in loser["error"]["message"]
+    written = corpus_copy / "annotations" / "pass-9" / f"{DOC}.json"
+    assert json.loads(written.read_text("utf-8"))["annotator"]["submitted"] is not None

@@ -191,10 +191,15 @@ def check_packet(folder: Path) -> PacketCheck:
     """Validate a packet's annotation file against the packet's text and schema, and its given files against their hashes."""
     doc_id = _packet_doc_id(folder)
     rel = f"{doc_id}.json"
+    missing = [name.format(doc=doc_id) for name in GIVEN_FILES.values() if not (folder / name.format(doc=doc_id)).is_file()]
+    if missing:
+        raise DataError(f"{folder}: the packet's {', '.join(missing)} missing; it cannot be checked",
+                        hint="never remove or edit a packet's given files; restore them from the packet as given, or prepare a new one")
     try:
         schemas = load_schemas(folder)
-    except SchemaError as exc:
-        raise DataError(f"{folder}: the packet's schema is broken ({exc.message})", hint="prepare a new packet") from None
+    except SchemaError:
+        raise DataError(f"{folder}: the packet's schema files are not valid JSON Schema; it cannot be checked",
+                        hint="never edit a packet's schema files; restore them from the packet as given, or prepare a new one") from None
     raw_text = (folder / f"{doc_id}.txt").read_bytes()
     text = raw_text.decode("utf-8")
     report = Report()
