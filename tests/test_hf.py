@@ -23,6 +23,9 @@ from chipwar.synthetic import write_synthetic_corpus
 
 from .conftest import CHIPWAR, REPO, files_of, flat, run_chipwar, run_subprocess, tree
 
+#: The release tag of the repository's own version: what a build of it is published under.
+TAG = "v" + (REPO / "VERSION").read_text("utf-8").strip()
+
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -220,7 +223,7 @@ def test_build_refuses_an_invalid_corpus(synthetic: Path, tmp_path: Path) -> Non
 
 
 def test_publish_dry_run_and_offline(built: Path) -> None:
-    dry = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(built), "--dry-run", "--format", "json")
+    dry = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", TAG, "--folder", str(built), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
     plan = flat(dry.stdout)
     assert plan["files"] == sorted(set(files_of(built)) - {".chipwar-build.json"}) and "README.md" in plan["files"]
@@ -353,12 +356,12 @@ def test_publish_sends_only_the_files_the_build_made(built: Path, tmp_path: Path
 
     monkeypatch.setattr(HfApi, "create_commit", create_commit)
     monkeypatch.setattr(HfApi, "create_tag", lambda self, repo_id, tag, **kw: calls.setdefault("tag", tag))
-    sent = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", "v1.0.0", "--folder", str(folder),
+    sent = run_chipwar("publish", "--repo-id", "me/chipwar", "--tag", TAG, "--folder", str(folder),
                        env={"HF_TOKEN": "hf_test_token", "HF_HUB_OFFLINE": "0"})
     assert sent.returncode == 0, sent.stderr
     added = sorted(op.path_in_repo for op in calls["operations"] if type(op).__name__ == "CommitOperationAdd")
     deleted = [op.path_in_repo for op in calls["operations"] if type(op).__name__ == "CommitOperationDelete"]
-    assert added == made and deleted == ["data/ner/train-old.parquet"] and calls["tag"] == "v1.0.0"
+    assert added == made and deleted == ["data/ner/train-old.parquet"] and calls["tag"] == TAG
     assert "hf_test_token" not in sent.stdout + sent.stderr
 
 

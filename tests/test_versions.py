@@ -460,12 +460,13 @@ def test_a_tag_that_disagrees_with_the_record_is_used_and_flagged(two_releases: 
 
 
 def test_the_repository_own_record_is_its_release(git_corpus: Path) -> None:
-    """The repository's VERSION and CHANGELOG.md say 1.0.0 is released; with no tag, that is still the last release."""
+    """The repository's VERSION and CHANGELOG.md record its last release; with no tag, that is still the last release."""
+    version = (git_corpus / "VERSION").read_text("utf-8").strip()
     _, diff = _json(git_corpus, "diff")
-    assert diff["last_release"] == "1.0.0" and diff["found_by"].endswith("that set VERSION to 1.0.0; no tag in this clone")
+    assert diff["last_release"] == version and diff["found_by"].endswith(f"that set VERSION to {version}; no tag in this clone")
     code, payload = _release(git_corpus, "9.9.9")
     assert code == 1 and "release_version_order" in _codes(payload)
-    assert "9.9.9 is not a next version of the last release 1.0.0" in next(p["message"] for p in payload["problems"])
+    assert f"9.9.9 is not a next version of the last release {version}" in next(p["message"] for p in payload["problems"])
 
 
 def test_a_shallow_clone_without_the_record_fails_and_says_to_fetch(two_releases: Path, tmp_path: Path) -> None:
