@@ -11,7 +11,11 @@ read from its log (it silently moves to port+1 when the port is busy), and a col
 ~25 s. Only the standard library is used, so any Python 3.11 runs it.
 
 The personal access token is handed to commands in their environment only (``run``); it
-is never printed and never written by us to a file or a log.
+is never printed and never written by us to a file or a log. The admin's login is kept in
+``chipwar-server.json`` and the server's ``SECRET_KEY`` in a file of its own
+(``chipwar-secret-key``), both readable by their owner only: whoever is given the admin
+password need not hold the key that signs every session and token. Annotators get
+accounts of their own (``accounts``), whose passwords are printed once and kept nowhere.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from pathlib import Path
 LABEL_STUDIO_VERSION = "1.23.2"
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_HOME = REPO / ".labelstudio"
-STATE_FILE = "chipwar-server.json"  # in the data folder: credentials for the browser login, pid and port
+STATE_FILE = "chipwar-server.json"  # in the data folder: the admin's login for the browser, pid and port
+SECRET_KEY_FILE = "chipwar-secret-key"  # in the data folder: the key Label Studio signs sessions and tokens with
 READY = re.compile(r"Starting development server at http://127\.0\.0\.1:(\d+)/")
 #: Variables Label Studio reads un-prefixed and that would silently change where it listens or who logs in.
 STRAY_VARIABLES = ("HOST", "PORT", "USERNAME", "PASSWORD", "LABEL_STUDIO_HOST", "LABEL_STUDIO_PORT")
@@ -47,6 +52,7 @@ STRAY_VARIABLES = ("HOST", "PORT", "USERNAME", "PASSWORD", "LABEL_STUDIO_HOST", 
 EXAMPLES = """\
 examples:
   python scripts/labelstudio_server.py start                 # install if needed, start on http://127.0.0.1:8080
+  python scripts/labelstudio_server.py accounts alice@example.org bob@example.org   # prints each login once
   python scripts/labelstudio_server.py run -- .venv/bin/chipwar labelstudio push --set gold
   python scripts/labelstudio_server.py run -- .venv/bin/chipwar labelstudio pull --annotator alice
   python scripts/labelstudio_server.py stop
@@ -59,12 +65,13 @@ class ServerError(RuntimeError):
 
 @dataclass
 class Server:
-    """What a started server needs to be used and stopped: kept in ``<data>/chipwar-server.json`` (mode 600)."""
+    """What a started server needs to be used and stopped: kept in ``<data>/chipwar-server.json`` (mode 600).
+
+    The secret key is not part of it: :meth:`secret_key` reads it from its own file."""
 
     data_dir: str
     username: str
     password: str
-    secret_key: str
     url: str | None = None
     pid: int | None = None
 
@@ -73,15 +80,32 @@ class Server:
         path = data_dir / STATE_FILE
         if not path.is_file():
             raise ServerError(f"{path}: no server was started with this data folder; run `python scripts/labelstudio_server.py start` first")
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        state = json.loads(path.read_text(encoding="utf-8"))
+        key = state.pop("secret_key", None)
+        server = cls(**state)
+        if key is not None:  # a state file written before the key had a file of its own: move the key there
+            _write_private(data_dir / SECRET_KEY_FILE, key)
+            server.save()
+        return server
 
     def save(self) -> None:
-        path = Path(self.data_dir) / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(self), fh, indent=2)
-        os.replace(tmp, path)
+        _write_private(Path(self.data_dir) / STATE_FILE, json.dumps(asdict(self), indent=2))
+
+    def secret_key(self) -> str:
+        """Label Studio's ``SECRET_KEY`` for this data folder, made on first use and kept for restarts."""
+        path = Path(self.data_dir) / SECRET_KEY_FILE
+        if not path.is_file():
+            _write_private(path, secrets.token_hex(32))
+        return path.read_text(encoding="utf-8").strip()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only, replacing it whole."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 def log(msg: str) -> None:
@@ -112,7 +136,7 @@ def server_environment(server: Server) -> dict[str, str]:
     """The environment Label Studio starts with: ours, minus what would mislead it."""
     env = {k: v for k, v in os.environ.items() if k not in STRAY_VARIABLES}
     env.update({
-        "SECRET_KEY": server.secret_key,
+        "SECRET_KEY": server.secret_key(),
         "LABEL_STUDIO_BASE_DATA_DIR": server.data_dir,
         "LABEL_STUDIO_USERNAME": server.username,
         "LABEL_STUDIO_PASSWORD": server.password,
@@ -140,7 +164,7 @@ def start(data_dir: Path, port: int = 8080, home: Path = DEFAULT_HOME, timeout: 
     try:
         server = Server.load(data_dir)
     except ServerError:  # first start with this folder: our own key and login, kept for restarts
-        server = Server(str(data_dir), "admin@chipwar.local", secrets.token_urlsafe(18), secrets.token_hex(32))
+        server = Server(str(data_dir), "admin@chipwar.local", secrets.token_urlsafe(18))
     if is_running(server.pid):
         raise ServerError(f"a server is already running for {data_dir} at {server.url} (pid {server.pid}); "
                           "stop it with `python scripts/labelstudio_server.py stop`")
@@ -248,7 +272,7 @@ def personal_access_token(url: str, email: str, password: str, server: Server | 
     except urllib.error.HTTPError as err:
         if err.code != 409 or server is None:
             raise ServerError(f"{url}: could not create a personal access token for {email} (HTTP {err.code})") from None
-    return _stored_token(Path(server.data_dir), email, server.secret_key)
+    return _stored_token(Path(server.data_dir), email, server.secret_key())
 
 
 def _stored_token(data_dir: Path, email: str, secret_key: str) -> str:
@@ -270,11 +294,48 @@ def _stored_token(data_dir: Path, email: str, secret_key: str) -> str:
                       "(Account & Settings) and run again")
 
 
-def run(data_dir: Path, argv: list[str]) -> int:
-    """Run ``argv`` with LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY set for the server of ``data_dir``."""
+def running(data_dir: Path) -> Server:
+    """The server of ``data_dir``, answering on its URL."""
     server = Server.load(data_dir.resolve())
     if not (is_running(server.pid) and server.url and _health(server.url)):
         raise ServerError(f"the server for {data_dir} is not running; start it with `python scripts/labelstudio_server.py start`")
+    return server
+
+
+def create_accounts(data_dir: Path, emails: list[str]) -> list[tuple[str, str]]:
+    """Sign each email up on the running server with a new random password; (email, password) pairs.
+
+    The passwords are returned to be shown once and are kept nowhere; an email that already
+    has an account is refused before any account is made."""
+    server = running(data_dir)
+    assert server.url is not None
+    bad = [e for e in emails if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e)]
+    if bad:
+        raise ServerError(f"not an email address: {', '.join(bad)}; give each annotator's email, e.g. alice@example.org")
+    taken = sorted(set(emails) & _user_emails(Path(server.data_dir)) | {e for e in emails if emails.count(e) > 1})
+    if taken:
+        raise ServerError(f"{', '.join(taken)}: already has an account (or is given twice); its login was printed when it "
+                          "was made and is kept nowhere; give each email once, and a new account another email")
+    made = []
+    for email in emails:
+        password = secrets.token_urlsafe(12)
+        signup(server.url, email, password)
+        made.append((email, password))
+    return made
+
+
+def _user_emails(data_dir: Path) -> set[str]:
+    db = sqlite3.connect(f"file:{data_dir / 'label_studio.sqlite3'}?mode=ro", uri=True)
+    try:
+        return {email for (email,) in db.execute("SELECT email FROM htx_user")}
+    finally:
+        db.close()
+
+
+def run(data_dir: Path, argv: list[str]) -> int:
+    """Run ``argv`` with LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY set for the server of ``data_dir``."""
+    server = running(data_dir)
+    assert server.url is not None
     token = personal_access_token(server.url, server.username, server.password, server)
     env = {**os.environ, "LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
     return subprocess.run(argv, env=env).returncode
@@ -293,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     p_start.add_argument("--port", type=int, default=8080)
     p_start.add_argument("--format", choices=("text", "json"), default="text")
     sub.add_parser("stop", help="stop the server", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_accounts = sub.add_parser("accounts", help="create an annotator account for each email and print its login once",
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_accounts.add_argument("emails", nargs="+", metavar="EMAIL")
     p_run = sub.add_parser("run", help="run a command with LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY set",
                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_run.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -310,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Label Studio is running at {server.url} (pid {server.pid}).\n"
                       f"Log in as {server.username}; the password is in {Path(server.data_dir) / STATE_FILE}.\n"
                       "Next: python scripts/labelstudio_server.py run -- .venv/bin/chipwar labelstudio push --set gold")
+        elif args.command == "accounts":
+            made = create_accounts(args.data_dir, args.emails)
+            server = Server.load(args.data_dir.resolve())
+            log(f"Give each annotator their line; the passwords are shown only now and kept nowhere. Log in at {server.url}")
+            for email, password in made:
+                print(f"{email}\t{password}")
         elif args.command == "stop":
             print("stopped" if stop(args.data_dir) else "no server was running")
         else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chipwar.corpus import Corpus
 from chipwar.intake import IntakeRequest, intake_document
-from chipwar.labelstudio.tasks import build_tasks
+from chipwar.labelstudio.tasks import build_tasks, region_id
 
 from .conftest import annotation_file, chain_link, entity, span_at, write_set
 
@@ -78,5 +78,7 @@ def task_of(export: list[dict], doc_id: str) -> dict:
     return next(t for t in export if t["data"]["doc_id"] == doc_id)
 
 
-def region_items(task: dict, region_id: str) -> list[dict]:
-    return [i for i in task["annotations"][0]["result"] if i.get("id") == region_id]
+def region_items(task: dict, span_or_region_id: str) -> list[dict]:
+    """The result items of a region, named by its Label Studio id (``b3``) or by our span id (``reg-2023-qiming:b3``)."""
+    wanted = region_id(span_or_region_id)
+    return [i for i in task["annotations"][0]["result"] if i.get("id") == wanted]

@@ -46,7 +46,7 @@ def test_config_is_valid_and_lists_every_label() -> None:
     assert {"zones", "entities", "claims", "bias_markers", "genre", "org_type", "in_quote"} <= set(interface._controls)
     for label in schemas.label_names("BiasLabel") + schemas.label_names("EntityLabel"):
         assert f'value="{label}"' in xml
-    assert 'style="white-space: pre-wrap"' in xml
+    assert "white-space: pre-wrap" in xml  # the text keeps its line breaks
     assert 'whenTagName="entities"' in xml and 'perRegion="true"' in xml
     cli = run_chipwar("labelstudio", "config")
     assert cli.returncode == 0 and cli.stdout == xml
@@ -78,7 +78,9 @@ def test_tasks_carry_text_hash_and_predictions_with_our_ids(tmp_path: Path) -> N
         assert task["data"]["text_sha256"] == gold["text_sha256"]
         result = task["predictions"][0]["result"]
         ids = {i["id"] for i in result if i.get("from_name") in ("zones", "entities", "claims", "bias_markers")}
-        assert ids == {s["id"] for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
+        assert all(re.fullmatch(r"-?[A-Za-z_][A-Za-z0-9_-]*", i["id"]) for i in result if "id" in i)  # CSS identifiers
+        spans = {s["id"] for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
+        assert {f"{task['data']['doc_id']}:{rid}" for rid in ids} == spans
         cues = {(i["value"]["start"], i["value"]["end"]) for i in result if i.get("from_name") == "attribution_cues"}
         assert cues == {(link["cue"]["start"], link["cue"]["end"]) for c in gold["claims"] for link in c["attribution_chain"] if link["cue"]}
         assert interface.validate_prediction(task["predictions"][0], return_errors=True) == []
@@ -92,8 +94,8 @@ def test_a_pair_of_regions_has_one_relation_with_every_label(corpus_copy: Path) 
     pairs = [(r["from_id"], r["to_id"]) for r in relations]
     assert len(pairs) == len(set(pairs)) and not {(b, a) for a, b in pairs} & set(pairs)
     by_pair = {(r["from_id"], r["to_id"]): r["labels"] for r in relations}
-    assert by_pair[(f"{EMOJI_DOC}:c2", f"{EMOJI_DOC}:e1")] == ["claimant", "source-1"]
-    assert by_pair[(f"{EMOJI_DOC}:c1", f"{EMOJI_DOC}:c2")] == ["restates"]
+    assert by_pair[("c2", "e1")] == ["claimant", "source-1"]
+    assert by_pair[("c1", "c2")] == ["restates"]
     assert LabelInterface(label_config(load_schemas(corpus_copy / "schema"))).validate_prediction(
         task["predictions"][0], return_errors=True) == []
 
@@ -121,7 +123,7 @@ def test_round_trip_is_lossless(corpus_copy: Path) -> None:
 def test_changed_span_gets_labelstudio_provenance(corpus_copy: Path) -> None:
     export = export_from_predictions(corpus_copy)
     task = task_of(export, "reg-2023-qiming")
-    polarity = next(i for i in region_items(task, "reg-2023-qiming:b3") if i["from_name"] == "polarity")
+    polarity = next(i for i in region_items(task, "b3") if i["from_name"] == "polarity")
     polarity["value"]["choices"] = ["positive"]
     rc, _, text = _import(corpus_copy, export, "--annotator", "alice")
     assert rc == 0, text
@@ -134,30 +136,78 @@ def test_changed_span_gets_labelstudio_provenance(corpus_copy: Path) -> None:
 def test_utf16_offsets_after_an_emoji_are_repaired_and_reported(corpus_copy: Path) -> None:
     add_emoji_document(corpus_copy)
     export = export_from_predictions(corpus_copy)
-    for item in region_items(task_of(export, EMOJI_DOC), f"{EMOJI_DOC}:e1"):  # as a resize with the handles stores it
+    for item in region_items(task_of(export, EMOJI_DOC), "e1"):  # as a resize with the handles stores it
         start, end = item["value"]["start"], item["value"]["end"]
         item["value"].update(start=cp_to_utf16(EMOJI_TEXT, start), end=cp_to_utf16(EMOJI_TEXT, end))
     rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
     assert rc == 0, text
-    assert len(out["repaired"]) == 1 and f"{EMOJI_DOC}:e1" in out["repaired"][0] and "UTF-16" in out["repaired"][0]
+    assert len(out["repaired"]) == 1 and "region e1 " in out["repaired"][0] and "UTF-16" in out["repaired"][0]
     back = json.loads((corpus_copy / "annotations/alice" / f"{EMOJI_DOC}.json").read_text("utf-8"))
     e1 = next(s for s in back["entities"] if s["id"] == f"{EMOJI_DOC}:e1")
     assert EMOJI_TEXT[e1["start"]:e1["end"]] == "Huawei" == e1["text"]
 
 
+def _redraw(task: dict, old: str, new: str) -> None:
+    """Give a region the id Label Studio gives one drawn by hand (its relations follow), as if it were drawn anew."""
+    for item in task["annotations"][0]["result"]:
+        for key in ("id", "from_id", "to_id"):
+            if item.get(key) == old:
+                item[key] = new
+
+
+def test_a_drawn_span_keeps_its_id_across_pulls_and_a_deleted_id_is_never_given_again(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    task = task_of(export, "reg-2023-qiming")
+    _redraw(task, "e6", "Xk3_p9Qa-b")
+    _redraw(task, "c2", "c7RtLm0q2w")  # a Label Studio id that already starts with the claims' prefix is kept as it is
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0, text
+    assert any("region Xk3_p9Qa-b (entities" in n and n.endswith("becomes reg-2023-qiming:e-Xk3_p9Qa-b") for n in out["notices"])
+    path = corpus_copy / "annotations/alice/reg-2023-qiming.json"
+    ids = {s["id"] for layer in ("entities", "claims") for s in json.loads(path.read_text("utf-8"))[layer]}
+    assert {"reg-2023-qiming:e-Xk3_p9Qa-b", "reg-2023-qiming:c7RtLm0q2w"} <= ids and "reg-2023-qiming:e6" not in ids
+    before = _snapshot(corpus_copy)
+    again = run_chipwar("labelstudio", "import", str(corpus_copy / "export.json"), "--annotator", "alice", "--corpus", str(corpus_copy))
+    assert again.returncode == 0 and _snapshot(corpus_copy) == before, again.stderr
+    assert "nothing changed since the last import; no file written (2 unchanged)" in again.stdout
+    _redraw(task, "Xk3_p9Qa-b", "Pq8_zZ1n-0")  # deleted, and another region drawn where it was
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice", "--replace")
+    assert rc == 0, text
+    ids = {s["id"] for s in json.loads(path.read_text("utf-8"))["entities"]}
+    assert "reg-2023-qiming:e-Pq8_zZ1n-0" in ids and "reg-2023-qiming:e-Xk3_p9Qa-b" not in ids
+
+
+def test_regions_of_a_project_pushed_with_document_prefixed_ids_keep_their_ids(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    for task in export:
+        for item in task["annotations"][0]["result"]:
+            for key in ("id", "from_id", "to_id"):
+                if key in item and not item[key].startswith("document-"):
+                    item[key] = f"{task['data']['doc_id']}:{item[key]}"
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0 and out["notices"] == [], text
+    for doc_id in GOLD_DOCS:
+        back = json.loads((corpus_copy / "annotations/alice" / f"{doc_id}.json").read_text("utf-8"))
+        assert {k: v for k, v in back.items() if k != "annotator"} == {k: v for k, v in _gold(corpus_copy, doc_id).items() if k != "annotator"}
+
+
 def _wrong_text(export: list) -> None:
-    item = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")[0]
+    item = region_items(task_of(export, "reg-2023-qiming"), "e6")[0]
     item["value"]["text"] = "Huawe"
 
 
 def _unknown_label(export: list) -> None:
-    region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")[0]["value"]["labels"] = ["COMPANY"]
+    region_items(task_of(export, "reg-2023-qiming"), "e6")[0]["value"]["labels"] = ["COMPANY"]
 
 
 def _dangling_relation(export: list) -> None:
     task = task_of(export, "reg-2023-qiming")
-    task["annotations"][0]["result"].append({"from_id": "reg-2023-qiming:b3", "to_id": "no-such-region", "type": "relation",
+    task["annotations"][0]["result"].append({"from_id": "b3", "to_id": "no-such-region", "type": "relation",
                                              "direction": "right", "labels": ["target"]})
+
+
+def _region_id_with_a_colon(export: list) -> None:
+    _redraw(task_of(export, "reg-2023-qiming"), "e6", "tfi-2021-chip-crisis:e6")  # not this document's prefix
 
 
 def _changed_text(export: list) -> None:
@@ -165,12 +215,12 @@ def _changed_text(export: list) -> None:
 
 
 def _ambiguous_offsets(export: list) -> None:
-    for item in region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6"):
+    for item in region_items(task_of(export, "reg-2023-qiming"), "e6"):
         item["value"].update(start=item["value"]["start"] + 3, end=item["value"]["end"] + 3)
 
 
 def _attribute_of_another_layer(export: list) -> None:
-    item = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")[0]
+    item = region_items(task_of(export, "reg-2023-qiming"), "e6")[0]
     export_item = {"id": item["id"], "from_name": "source_1_kind", "to_name": "text", "type": "choices",
                    "value": {"start": item["value"]["start"], "end": item["value"]["end"], "choices": ["anonymous"]}}
     task_of(export, "reg-2023-qiming")["annotations"][0]["result"].append(export_item)
@@ -178,12 +228,13 @@ def _attribute_of_another_layer(export: list) -> None:
 
 #: case -> (breaker, problem code, doc id, region id, pointer prefix into the export)
 BAD_EXPORTS = {
-    "attribute_of_another_layer": (_attribute_of_another_layer, "attribute_wrong_layer", "reg-2023-qiming", "reg-2023-qiming:e6",
+    "attribute_of_another_layer": (_attribute_of_another_layer, "attribute_wrong_layer", "reg-2023-qiming", "e6",
                                    "/0/annotations/0/result/"),
-    "wrong_span_text": (_wrong_text, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
-    "shifted_offsets": (_ambiguous_offsets, "offset_text_mismatch", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
-    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "reg-2023-qiming:e6", "/0/annotations/0/result/"),
-    "dangling_relation": (_dangling_relation, "dangling_relation", "reg-2023-qiming", "reg-2023-qiming:b3", "/0/annotations/0/result/"),
+    "wrong_span_text": (_wrong_text, "offset_text_mismatch", "reg-2023-qiming", "e6", "/0/annotations/0/result/"),
+    "shifted_offsets": (_ambiguous_offsets, "offset_text_mismatch", "reg-2023-qiming", "e6", "/0/annotations/0/result/"),
+    "unknown_label": (_unknown_label, "unknown_label", "reg-2023-qiming", "e6", "/0/annotations/0/result/"),
+    "dangling_relation": (_dangling_relation, "dangling_relation", "reg-2023-qiming", "b3", "/0/annotations/0/result/"),
+    "region_id_not_an_identifier": (_region_id_with_a_colon, "bad_region_id", "reg-2023-qiming", None, "/0/annotations/0/result/"),
     "changed_task_text": (_changed_text, "task_text_changed", "tfi-2021-chip-crisis", None, "/1/data/text"),
 }
 
@@ -201,8 +252,9 @@ def test_bad_export_is_refused_and_nothing_written(case: str, corpus_copy: Path)
     assert hits, out["problems"]
     assert hits[0]["doc_id"] == doc_id
     assert hits[0]["file"] == str(corpus_copy / "export.json") and hits[0]["pointer"].startswith(where)
-    if annotation_id:
+    if annotation_id:  # named as the annotator finds it: the task, the region's id, its label and its text
         assert hits[0]["annotation_id"] == annotation_id
+        assert re.search(rf"\[Label Studio task 1 \({doc_id}\), region {annotation_id}: '[^']+' '[^']+'\]$", hits[0]["message"])
     human = run_chipwar("labelstudio", "import", str(corpus_copy / "export.json"), "--annotator", "alice",
                         "--corpus", str(corpus_copy))
     assert human.returncode == 1 and f"[{code}]" in human.stdout and "nothing written" in human.stderr
@@ -217,7 +269,7 @@ def test_json_min_export_is_refused(corpus_copy: Path) -> None:
 
 def test_existing_file_is_never_overwritten_silently(corpus_copy: Path) -> None:
     export = export_from_predictions(corpus_copy)
-    _unknown = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:b3")
+    _unknown = region_items(task_of(export, "reg-2023-qiming"), "b3")
     next(i for i in _unknown if i["from_name"] == "intensity")["value"]["choices"] = ["high"]
     gold = corpus_copy / "annotations/gold/reg-2023-qiming.json"
     before = gold.read_bytes()
@@ -241,6 +293,34 @@ def test_several_annotators_need_a_user(corpus_copy: Path) -> None:
     assert rc == 0, text
     back = json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))
     assert "bob@example.org" in back["annotator"]["description"]
+
+
+@pytest.mark.parametrize("completed_by", [7, {"id": 7, "email": "ann@example.org"}], ids=["export_from_the_browser", "pull"])
+def test_user_is_matched_by_email_or_id_and_an_unknown_one_names_the_users_there(completed_by: object, corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy, completed_by=completed_by)
+    before = _snapshot(corpus_copy)
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "ann", "--user", "bob@example.org")
+    [problem] = out["problems"]
+    assert rc == 1 and out["written"] == [] and _snapshot(corpus_copy) == before
+    assert problem["code"] == "unknown_user" and problem["found"] == ("7" if completed_by == 7 else "ann@example.org (id 7)")
+    assert "--user" in problem["hint"]
+    for user in ("7", "ann@example.org") if completed_by != 7 else ("7",):
+        rc, out, text = _import(corpus_copy, export, "--annotator", f"ann-{user[0]}", "--user", user)
+        assert rc == 0 and len(out["written"]) == 2, text
+
+
+def test_an_export_with_nothing_submitted_says_so(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    export[1]["annotations"] = []  # pre-annotations are predictions until submitted
+    rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 0 and out["written"] == ["annotations/alice/reg-2023-qiming.json"], text
+    assert out["notices"] == ["annotations/alice/tfi-2021-chip-crisis.json: Label Studio task 2 has no submitted annotation; "
+                              "this document is not imported"]
+    export[0]["annotations"] = []
+    before = _snapshot(corpus_copy)
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "alice")
+    assert rc == 1 and [p["code"] for p in out["problems"]] == ["no_annotations"] and "Submit" in out["problems"][0]["hint"]
+    assert _snapshot(corpus_copy) == before
 
 
 # --------------------------------------------------------------------------- nothing in a task's data is trusted
@@ -384,7 +464,6 @@ def test_task_for_a_document_it_does_not_hold_is_refused(case: str, corpus_copy:
 
 # --------------------------------------------------------------------------- attribution chains and restatements
 
-E = f"{EMOJI_DOC}:"
 
 
 def _emoji_export(root: Path) -> tuple[list[dict], list[dict]]:
@@ -395,11 +474,11 @@ def _emoji_export(root: Path) -> tuple[list[dict], list[dict]]:
 
 
 def _relation(result: list[dict], a: str, b: str) -> dict:
-    return next(i for i in result if i["type"] == "relation" and (i["from_id"], i["to_id"]) == (E + a, E + b))
+    return next(i for i in result if i["type"] == "relation" and (i["from_id"], i["to_id"]) == (a, b))
 
 
 def _relate(result: list[dict], a: str, b: str, *labels: str) -> None:
-    result.append({"from_id": E + a, "to_id": E + b, "type": "relation", "direction": "right", "labels": list(labels)})
+    result.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": list(labels)})
 
 
 def _drop(result: list[dict], pick: Callable[[dict], bool]) -> None:
@@ -407,13 +486,13 @@ def _drop(result: list[dict], pick: Callable[[dict], bool]) -> None:
 
 
 def _kind_item(region: str, name: str) -> Callable[[dict], bool]:
-    return lambda i: i.get("id") == E + region and i.get("from_name") == name
+    return lambda i: i.get("id") == region and i.get("from_name") == name
 
 
 def _choose(result: list[dict], region: str, control: str, value: str) -> None:
     """A per-region choice added to a region, as Label Studio stores one."""
-    where = next(i for i in result if i.get("id") == E + region and i["type"] == "labels")["value"]
-    result.append({"id": E + region, "from_name": control, "to_name": "text", "type": "choices",
+    where = next(i for i in result if i.get("id") == region and i["type"] == "labels")["value"]
+    result.append({"id": region, "from_name": control, "to_name": "text", "type": "choices",
                    "value": {"start": where["start"], "end": where["end"], "text": where["text"], "choices": [value]}})
 
 
@@ -426,7 +505,7 @@ def _split_labels(result: list[dict]) -> None:  # a hand-made export: one relati
 #: variant -> how the relations are drawn differently, meaning the same
 SAME_CLAIMS: dict[str, Callable[[list[dict]], None]] = {
     "labels_in_another_order": lambda r: _relation(r, "c2", "e1")["labels"].reverse(),
-    "restates_drawn_the_other_way": lambda r: _relation(r, "c1", "c2").update(from_id=E + "c2", to_id=E + "c1", direction="right"),
+    "restates_drawn_the_other_way": lambda r: _relation(r, "c1", "c2").update(from_id="c2", to_id="c1", direction="right"),
     "restates_drawn_both_ways": lambda r: _relate(r, "c2", "c1", "restates"),
     "one_relation_per_label": _split_labels,
     "kind_also_on_the_claim": lambda r: _choose(r, "c1", "source_1_kind", "named_organization"),
@@ -448,7 +527,7 @@ BAD_CHAINS: dict[str, tuple[Callable[[list[dict]], None], str, str, tuple[str, s
     "gap_in_the_chain": (lambda r: _relation(r, "c1", "cue2").update(labels=["source-3"]), "chain_gap", "c1", ("c1", "cue2")),
     "cue_without_kind": (lambda r: _drop(r, _kind_item("cue1", "cue_kind")), "source_without_kind", "c1", ("c1", "cue1")),
     "uncued_link_without_kind": (lambda r: _drop(r, _kind_item("c2", "source_1_kind")), "source_without_kind", "c2", ("c2", "e1")),
-    "cue_of_no_claim": (lambda r: _drop(r, lambda i: i.get("from_id") == E + "c1" and i["to_id"] == E + "cue2"), "unlinked_cue",
+    "cue_of_no_claim": (lambda r: _drop(r, lambda i: i.get("from_id") == "c1" and i["to_id"] == "cue2"), "unlinked_cue",
                         "cue2", ("cue2", "attribution_cues")),
     "two_sources_at_one_position": (lambda r: _relate(r, "c1", "e3", "source-1"), "several_values", "c1", ("c1", "e3")),
     "cue_naming_two_entities": (lambda r: _relate(r, "cue1", "e3", "is"), "several_values", "cue1", ("cue1", "e3")),
@@ -458,7 +537,7 @@ BAD_CHAINS: dict[str, tuple[Callable[[list[dict]], None], str, str, tuple[str, s
     "claim_restates_an_entity": (lambda r: _relate(r, "c1", "e2", "restates"), "bad_relation", "c1", ("c1", "e2")),
     "kind_of_another_layer": (lambda r: _choose(r, "e2", "cue_kind", "anonymous"), "attribute_wrong_layer", "e2", ("e2", "cue_kind")),
     # found in the file the import would write, traced back to the relation that made the link
-    "named_kind_without_entity": (lambda r: _drop(r, lambda i: i.get("from_id") == E + "cue2" and i["to_id"] == E + "e3"),
+    "named_kind_without_entity": (lambda r: _drop(r, lambda i: i.get("from_id") == "cue2" and i["to_id"] == "e3"),
                                   "wrong_type", "c1", ("c1", "cue2")),
     "claim_restates_itself": (lambda r: _relate(r, "c3", "c3", "restates"), "restates_self", "c3", ("c3", "c3")),
 }
@@ -469,14 +548,15 @@ def test_a_broken_chain_names_the_region_and_the_item_to_fix(case: str, corpus_c
     breaker, code, region, (a, b) = BAD_CHAINS[case]
     export, result = _emoji_export(corpus_copy)
     breaker(result)
-    at = next(k for k, i in enumerate(result) if (i.get("from_id"), i.get("to_id")) == (E + a, E + b)
-              or (i.get("id"), i.get("from_name")) == (E + a, b))
+    at = next(k for k, i in enumerate(result) if (i.get("from_id"), i.get("to_id")) == (a, b)
+              or (i.get("id"), i.get("from_name")) == (a, b))
     before = _snapshot(corpus_copy)
     rc, out, text = _import(corpus_copy, export, "--annotator", "alice")
     assert rc == 1 and out["written"] == [] and _snapshot(corpus_copy) == before, text
     hits = [p for p in out["problems"] if p["code"] == code]
     assert hits, out["problems"]
-    assert hits[0]["doc_id"] == EMOJI_DOC and hits[0]["annotation_id"] == E + region
+    assert hits[0]["doc_id"] == EMOJI_DOC and hits[0]["annotation_id"] == region
+    assert re.search(rf"\[Label Studio task \d+ \({EMOJI_DOC}\), region {region}: '[^']+' '[^']+'\]$", hits[0]["message"])
     assert hits[0]["pointer"].startswith(f"/0/annotations/0/result/{at}"), (hits[0], at)
     follow_ons = [p for p in out["problems"] if p["code"] in ("claimant_mismatch", "attribution_form_mismatch")]
     assert follow_ons == [], follow_ons  # a chain left unbuilt does not also disagree with the claimant fields
@@ -488,7 +568,7 @@ def test_a_chain_longer_than_the_config_draws_is_refused_when_making_tasks(corpu
     c2["attribution_chain"] += [{"kind": "anonymous", "entity_id": None, "cue": None}] * (MAX_CHAIN - 1)
     (corpus_copy / "annotations/gold" / f"{EMOJI_DOC}.json").write_bytes(dumps_json(gold))
     done = run_chipwar("labelstudio", "tasks", "--out", str(tmp_path / "t.json"), "--corpus", str(corpus_copy))
-    assert done.returncode == 1 and f"{E}c2 has a chain of {MAX_CHAIN + 1} sources" in done.stderr, done.stderr
+    assert done.returncode == 1 and f"{EMOJI_DOC}:c2 has a chain of {MAX_CHAIN + 1} sources" in done.stderr, done.stderr
     assert f"draws at most {MAX_CHAIN}" in done.stderr and not (tmp_path / "t.json").exists()
 
 
@@ -623,7 +703,7 @@ def test_server_errors_say_what_to_do(env: dict, says: str, hint: str, corpus_co
 def _schema_problem(corpus_copy: Path, change: str) -> tuple[dict, int]:
     """Import an export whose region passes the export checks but makes a file the schema refuses."""
     export = export_from_predictions(corpus_copy)
-    items = region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:e6")
+    items = region_items(task_of(export, "reg-2023-qiming"), "e6")
     item = next(i for i in items if i["from_name"] == change)
     item["value"]["labels" if change == "entities" else "choices"] = ["NOPE"]
     before = _snapshot(corpus_copy)
@@ -638,12 +718,80 @@ def test_a_problem_of_the_file_to_write_points_into_the_export(change: str, fiel
     problem, index = _schema_problem(corpus_copy, change)
     assert problem["file"] == str(corpus_copy / "export.json") and problem["doc_id"] == "reg-2023-qiming"
     assert problem["pointer"] == f"/0/annotations/0/result/{index}/value/{value_key}"
-    assert problem["annotation_id"] == "reg-2023-qiming:e6" and problem["found"] == "'NOPE'"
-    assert re.search(rf"\(at annotations/bob/reg-2023-qiming\.json#/entities/\d+/{field} in the file this import would write\)$",
-                     problem["message"])
-    assert problem["hint"].startswith(f"in Label Studio, fix the {field} of region reg-2023-qiming:e6 in the task of document "
-                                      "reg-2023-qiming") and "schema/" not in problem["hint"]
+    assert problem["annotation_id"] == "e6" and problem["found"] == "'NOPE'"
+    label = "NOPE" if change == "entities" else "ORG"  # what the annotator sees: the task, the region's id, label and text
+    assert problem["message"].startswith(f"{field}: ") and problem["message"].endswith(
+        f"[Label Studio task 1 (reg-2023-qiming), region e6: '{label}' 'Huawei']") and "annotations/bob" not in problem["message"]
+    assert problem["hint"].startswith(f"in Label Studio, open task 1, fix the {field} of region e6, press Update")
+    assert "schema/" not in problem["hint"]
     assert not (corpus_copy / "annotations" / "bob").exists()
+
+
+@pytest.mark.parametrize("region, control", [("b3", "in_quote"), ("b3", "intensity"), ("e6", "org_type")])
+def test_an_attribute_left_unset_is_a_problem_never_a_default(region: str, control: str, corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    result = task_of(export, "reg-2023-qiming")["annotations"][0]["result"]
+    result.remove(next(i for i in result if (i.get("id"), i.get("from_name")) == (region, control)))
+    labels_at = next(k for k, i in enumerate(result) if i.get("id") == region and i["type"] == "labels")
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "bob")
+    [problem] = out["problems"]
+    assert rc == 1 and not (corpus_copy / "annotations" / "bob").exists()
+    assert (problem["code"], problem["annotation_id"], problem["found"]) == ("attribute_unset", region, "not set")
+    assert problem["message"].startswith(f"{control} is not set") and "oneOf" not in problem["message"]
+    assert problem["pointer"] == f"/0/annotations/0/result/{labels_at}/value/labels"
+    assert problem["hint"].startswith(f"in Label Studio, open task 1, select region {region}, choose its {control}, press Update")
+
+
+def test_a_document_label_left_unset_is_a_problem_never_a_default(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    result = task_of(export, "reg-2023-qiming")["annotations"][0]["result"]
+    result.remove(next(i for i in result if i.get("from_name") == "tone"))
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "bob")
+    [problem] = out["problems"]
+    assert rc == 1 and not (corpus_copy / "annotations" / "bob").exists()
+    assert (problem["code"], problem["pointer"], problem["found"]) == ("attribute_unset", "/0/annotations/0/result", "not set: tone")
+    assert problem["hint"].startswith("in Label Studio, open task 1, choose its tone")
+
+
+def _type_canonical_id(export: list, value: str) -> int:
+    """Type ``value`` as e6's canonical_id (Huawei's mention); the index of that item."""
+    result = task_of(export, "reg-2023-qiming")["annotations"][0]["result"]
+    item = next(i for i in result if (i.get("id"), i.get("from_name")) == ("e6", "canonical_id"))
+    item["value"]["text"] = [value]
+    return result.index(item)
+
+
+def test_a_typo_in_a_canonical_id_is_a_problem_naming_the_nearest_ids(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    at = _type_canonical_id(export, "huawie")
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "bob")
+    assert rc == 1 and not (corpus_copy / "annotations" / "bob").exists()
+    problem = next(p for p in out["problems"] if p["code"] == "unknown_canonical_id")
+    assert problem["annotation_id"] == "e6" and problem["pointer"] == f"/0/annotations/0/result/{at}/value/text"
+    assert "huawei" in problem["expected"] and "(nearest: huawei" in problem["hint"] and "new:huawie" in problem["hint"]
+    assert problem["message"].endswith("region e6: 'ORG' 'Huawei']")
+
+
+def test_new_prefix_creates_a_canonical_entity_deliberately(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    _type_canonical_id(export, "new:huawei-hisilicon")
+    rc, out, text = _import(corpus_copy, export, "--annotator", "bob")
+    assert rc == 0, text
+    back = json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))
+    assert next(e for e in back["entities"] if e["id"] == "reg-2023-qiming:e6")["canonical_id"] == "huawei-hisilicon"
+    assert {"id": "huawei-hisilicon", "name": "Huawei", "label": "ORG", "kb_ids": []} in back["canonical_entities"]
+    assert any("new canonical entity 'huawei-hisilicon'" in n for n in out["notices"])
+
+
+def test_a_canonical_id_of_another_document_is_known_and_keeps_its_record(corpus_copy: Path) -> None:
+    record = next(r for r in _gold(corpus_copy, "tfi-2021-chip-crisis")["canonical_entities"] if r["id"] == "asml")
+    assert record["label"] == "ORG" and "asml" not in {r["id"] for r in _gold(corpus_copy, "reg-2023-qiming")["canonical_entities"]}
+    export = export_from_predictions(corpus_copy)
+    _type_canonical_id(export, "asml")
+    rc, out, text = _import(corpus_copy, export, "--annotator", "bob")
+    assert rc == 0, text
+    assert record in json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))["canonical_entities"]
+    assert not any("new canonical entity" in n for n in out["notices"])
 
 
 # --------------------------------------------------------------------------- files changed while an import runs
@@ -713,7 +861,7 @@ def _append(rel: str) -> Callable[[object], None]:
 def test_a_file_changed_meanwhile_stops_the_import(rel: str, replace: bool, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Under --replace, a file is replaced only as it was read; and the spans were checked against the text as it was."""
     export = export_from_predictions(corpus_copy)
-    next(i for i in region_items(task_of(export, "reg-2023-qiming"), "reg-2023-qiming:b3") if i["from_name"] == "intensity")[
+    next(i for i in region_items(task_of(export, "reg-2023-qiming"), "b3") if i["from_name"] == "intensity")[
         "value"]["choices"] = ["high"]
     _between(monkeypatch, _append(rel))
     rc, out, text = _import(corpus_copy, export, "--annotator", "gold", *(["--replace"] if replace else []))

@@ -5,6 +5,11 @@ fill their attributes, draw and label relations, submit; then `chipwar labelstud
 must bring the work back with code-point offsets that validate: an entity, a claim with its
 attribution chain drawn through a cue, and the gold's chains, cues and restatements
 submitted unchanged through the editor (which writes the annotation anew from what it shows).
+
+The contract of the integration suite: for each real document, every pre-annotated region is
+highlighted (its computed colour, not its presence in the DOM; a screenshot is kept under the
+session's temporary folder, ``screens/pre-annotations-<doc>.png``), the predictions submitted
+unchanged come back as the gold in every field, and a second pull writes nothing and says so.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's package; never `playwright install`
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-#: Viewport rectangle of one word in the labeling editor's text (not the task list's preview of it),
+#: Where a drag over one word starts and ends in the labeling editor's text (not the task list's preview of it),
 #: found through the DOM's own text nodes: the first text node holding ``after`` and, after it, ``needle``.
 WORD_RECT = """([needle, after]) => {
   for (const line of document.querySelectorAll(".lsf-richtext__line")) {
@@ -42,38 +47,39 @@ WORD_RECT = """([needle, after]) => {
     const range = document.createRange();
     range.setStart(node, start);
     range.setEnd(node, start + needle.length);
-    const r = range.getBoundingClientRect();
-    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+    const rects = [...range.getClientRects()].filter(r => r.width > 0);  // one per line the word wraps over
+    const first = rects[0], last = rects[rects.length - 1];
+    return {left: first.left, y0: (first.top + first.bottom) / 2, right: last.right, y1: (last.top + last.bottom) / 2};
   }
   }
   return null;
 }"""
 
 
-def _push(root: Path, env: dict[str, str], set_name: str) -> tuple[str, int, int]:
-    """Push the corpus to a new project; its title, its id and the emoji document's task id."""
+def _push(root: Path, env: dict[str, str], set_name: str, doc_id: str = EMOJI_DOC) -> tuple[str, int, int]:
+    """Push the corpus to a new project; its title, its id and the task id of ``doc_id``."""
     title = f"browser {uuid.uuid4().hex[:8]}"
     pushed = run_chipwar("labelstudio", "push", "--set", set_name, "--project", title, "--corpus", str(root), "--format", "json", env=env)
     assert pushed.returncode == 0, pushed.stderr
     project_id = flat(pushed.stdout)["project_id"]
     from label_studio_sdk import LabelStudio
     task_id = next(t.id for t in LabelStudio(base_url=env["LABEL_STUDIO_URL"], api_key=env["LABEL_STUDIO_API_KEY"]).tasks.list(
-        project=project_id, fields="all") if t.data["doc_id"] == EMOJI_DOC)
+        project=project_id, fields="all") if t.data["doc_id"] == doc_id)
     return title, project_id, task_id
 
 
-def _pull(root: Path, env: dict[str, str], server: Any, title: str, annotator: str) -> dict:
-    """Pull what the browser submitted into ``annotations/<annotator>/``; the emoji document's file, validated."""
+def _pull(root: Path, env: dict[str, str], server: Any, title: str, annotator: str, doc_id: str = EMOJI_DOC) -> dict:
+    """Pull what the browser submitted into ``annotations/<annotator>/``; the file of ``doc_id``, validated."""
     pulled = run_chipwar("labelstudio", "pull", "--annotator", annotator, "--user", server.username, "--project", title,
                          "--corpus", str(root), "--format", "json", env=env)
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     assert run_chipwar("validate", str(root / "annotations" / annotator)).returncode == 0
-    return json.loads((root / "annotations" / annotator / f"{EMOJI_DOC}.json").read_text("utf-8"))
+    return json.loads((root / "annotations" / annotator / f"{doc_id}.json").read_text("utf-8"))
 
 
 @contextmanager
-def _task_page(server: Any, project_id: int, task_id: int) -> Iterator[Page]:
-    """The labeling editor on the task, logged in as the admin; submits nothing by itself."""
+def _task_page(server: Any, project_id: int, task_id: int, shows: str = "Huawei said") -> Iterator[Page]:
+    """The labeling editor on the task (once its text ``shows``), logged in as the admin; submits nothing by itself."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -84,7 +90,7 @@ def _task_page(server: Any, project_id: int, task_id: int) -> Iterator[Page]:
             page.click("button[type=submit], input[type=submit]")
             page.wait_for_url(re.compile(r".*/(projects/?|)$"))
             page.goto(f"{server.url}/projects/{project_id}/data?task={task_id}")
-            page.locator(".lsf-richtext__line", has_text="Huawei said").first.wait_for(timeout=60_000)
+            page.locator(".lsf-richtext__line", has_text=shows).first.wait_for(timeout=60_000)
             yield page
         finally:
             browser.close()
@@ -102,11 +108,9 @@ def _draw(page: Page, label: str, needle: str, after: str = "") -> None:
     page.locator(".lsf-richtext__line", has_text="Huawei said").first.scroll_into_view_if_needed()
     box = page.evaluate(WORD_RECT, [needle, after])
     assert box, f"{needle!r} is not rendered"
-    y = (box["top"] + box["bottom"]) / 2
-    page.mouse.move(box["left"] + 1, y)
+    page.mouse.move(box["left"] + 1, box["y0"])
     page.mouse.down()
-    page.mouse.move((box["left"] + box["right"]) / 2, y, steps=5)
-    page.mouse.move(box["right"] - 1, y, steps=5)
+    page.mouse.move(box["right"] - 1, box["y1"], steps=10)
     page.mouse.up()
     page.wait_for_timeout(300)
 
@@ -124,8 +128,8 @@ def _select(page: Page, surface: str) -> None:
 
 def _choose(page: Page, *values: str) -> None:
     """Tick the visible per-region choices (several controls offer the same kinds; only the selected region's show)."""
-    for value in values:
-        page.get_by_text(value, exact=True).locator("visible=true").click()
+    for value in values:  # a choice shows its value, and after it a hotkey hint in brackets when it has one
+        page.get_by_text(re.compile(rf"^{re.escape(value)}(\[[^\]]*\])?$")).locator("visible=true").click()
 
 
 def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelstudio_server, corpus_copy: Path) -> None:
@@ -189,3 +193,46 @@ def test_pre_annotations_submitted_in_the_editor_keep_chains_cues_and_restatemen
         _submit(page)
     back = _pull(corpus_copy, env, server, title, "editor")
     assert {k: v for k, v in back.items() if k != "annotator"} == {k: v for k, v in gold.items() if k != "annotator"}
+
+
+#: Per region of the editor's text: its class naming the region, and whether every span of it has a colour.
+HIGHLIGHTS = """() => {
+  const regions = {};
+  for (const el of document.querySelectorAll(".lsf-richtext__line .htx-highlight")) {
+    const name = [...el.classList].find(c => c.startsWith("htx-highlight-") && c !== "htx-highlight-last");
+    const colour = getComputedStyle(el).backgroundColor;
+    const shown = !/^(transparent|rgba\\(\\d+, \\d+, \\d+, 0\\))$/.test(colour);
+    regions[name] = (regions[name] ?? true) && shown;
+  }
+  return regions;
+}"""
+
+
+@pytest.mark.parametrize("doc_id", ["reg-2023-qiming", "tfi-2021-chip-crisis"])
+def test_each_document_shows_every_pre_annotation_and_comes_back_as_gold(doc_id: str, labelstudio_server, corpus_copy: Path,
+                                                                        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The contract of the integration suite: the gold, pushed as predictions, is seen highlighted, submitted unchanged in the
+    editor, pulled, and is the gold again in every field; a second pull finds nothing changed and writes nothing."""
+    _, server, token = labelstudio_server
+    env = {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
+    gold = json.loads((corpus_copy / "annotations/gold" / f"{doc_id}.json").read_text("utf-8"))
+    regions = {(s["start"], s["end"]) for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
+    cues = {(link["cue"]["start"], link["cue"]["end"]) for c in gold["claims"] for link in c["attribution_chain"] if link["cue"]}
+    count = sum(len(gold[layer]) for layer in ("zones", "entities", "claims", "bias_markers")) + len(cues)
+    assert regions and cues  # what the document must hold for the round trip to prove anything
+    title, project_id, task_id = _push(corpus_copy, env, "gold", doc_id)
+    folder = tmp_path_factory.getbasetemp() / "screens"
+    folder.mkdir(exist_ok=True)
+    with _task_page(server, project_id, task_id, "") as page:
+        page.wait_for_function(f"() => Object.keys(({HIGHLIGHTS})()).length >= {count}", timeout=60_000)
+        highlights = page.evaluate(HIGHLIGHTS)
+        page.screenshot(path=str(folder / f"pre-annotations-{doc_id}.png"), full_page=True)
+        assert len(highlights) == count and all(highlights.values()), {k: v for k, v in highlights.items() if not v}
+        _submit(page)
+    back = _pull(corpus_copy, env, server, title, "editor", doc_id)
+    assert {k: v for k, v in back.items() if k != "annotator"} == {k: v for k, v in gold.items() if k != "annotator"}
+    before = (corpus_copy / "annotations/editor" / f"{doc_id}.json").read_bytes()
+    again = run_chipwar("labelstudio", "pull", "--annotator", "editor", "--user", server.username, "--project", title,
+                        "--corpus", str(corpus_copy), env=env)
+    assert again.returncode == 0 and "nothing changed since the last import; no file written" in again.stdout, again.stderr
+    assert (corpus_copy / "annotations/editor" / f"{doc_id}.json").read_bytes() == before

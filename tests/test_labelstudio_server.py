@@ -79,10 +79,10 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
     start = EMOJI_TEXT.index("reckless")
     where = {"start": start, "end": start + len("reckless"), "text": "reckless"}
     bob.annotations.create(id=task.id, result=[
-        {"id": "bobRegion1", "from_name": "bias_markers", "to_name": "text", "type": "labels", "value": {**where, "labels": ["loaded_language"]}},
-        {"id": "bobRegion1", "from_name": "polarity", "to_name": "text", "type": "choices", "value": {**where, "choices": ["negative"]}},
-        {"id": "bobRegion1", "from_name": "intensity", "to_name": "text", "type": "choices", "value": {**where, "choices": ["high"]}},
-        {"id": "bobRegion1", "from_name": "in_quote", "to_name": "text", "type": "choices", "value": {**where, "choices": ["false"]}},
+        {"id": "Xk3bobRgn1", "from_name": "bias_markers", "to_name": "text", "type": "labels", "value": {**where, "labels": ["loaded_language"]}},
+        {"id": "Xk3bobRgn1", "from_name": "polarity", "to_name": "text", "type": "choices", "value": {**where, "choices": ["negative"]}},
+        {"id": "Xk3bobRgn1", "from_name": "intensity", "to_name": "text", "type": "choices", "value": {**where, "choices": ["high"]}},
+        {"id": "Xk3bobRgn1", "from_name": "in_quote", "to_name": "text", "type": "choices", "value": {**where, "choices": ["false"]}},
     ])
     rc, out, text = _pull(corpus_copy, _env(server, admin_token), title, "--annotator", "bob", "--user", email)
     assert rc == 0, text
@@ -90,10 +90,10 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
     back = json.loads((corpus_copy / "annotations/bob" / f"{EMOJI_DOC}.json").read_text("utf-8"))
     assert email in back["annotator"]["description"]
     [marker] = back["bias_markers"]
-    assert marker["id"] == f"{EMOJI_DOC}:b2"  # a new region gets the next free id of its layer
+    assert marker["id"] == f"{EMOJI_DOC}:b-Xk3bobRgn1"  # made from Label Studio's region id: the same at every pull, never reused
     assert (marker["start"], marker["end"], marker["text"], marker["intensity"]) == (start, start + 8, "reckless", "high")
     assert marker["provenance"]["agent"] == "bob" and marker["provenance"]["origin"] == "labelstudio"
-    assert any("bobRegion1" in n for n in out["notices"])
+    assert any("Xk3bobRgn1" in n for n in out["notices"])
 
 
 def test_bad_annotation_on_the_server_is_refused(labelstudio_server, corpus_copy: Path) -> None:

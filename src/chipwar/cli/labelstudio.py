@@ -164,6 +164,8 @@ def _import_summary(corpus: Corpus, result: ImportResult) -> None:
     elif result.blocked:
         failed += [f"conflict: {corpus.rel(path)} exists and differs from the import" for path in result.conflicts]
         failed.append("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.")
+    elif not result.written:
+        lines.append(f"import: nothing changed since the last import; no file written ({len(result.unchanged)} unchanged).")
     else:
         lines.append(f"import: wrote {len(result.written)} file(s), {len(result.unchanged)} unchanged, "
                      f"{len(result.repaired)} span(s) repaired.")

@@ -7,7 +7,7 @@ JSON pointer into the export (:class:`TaskLocation`), and values are shown bound
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,9 @@ def check_export(export: Any, source: str) -> list:
     if not isinstance(export, list):
         raise UsageError(f"{source}: not a Label Studio JSON export (expected a list of tasks, found {shown(export)})",
                          hint="export the project as JSON (not JSON_MIN, which drops relations)")
+    if not export:
+        raise UsageError(f"{source}: the export holds no tasks; there is nothing to import",
+                         hint="push the documents (`chipwar labelstudio push`), annotate and submit them, then export or pull again")
     if any(isinstance(task, dict) and "data" not in task and "doc_id" in task for task in export):
         raise UsageError(f"{source}: this is a JSON_MIN export, which drops relations and per-region attributes",
                          hint="export the project as JSON (or use `chipwar labelstudio pull`)")
@@ -60,9 +63,18 @@ class TaskLocation:
     report: Report
     doc_id: str | None = None
     rel: str = ""
+    #: The task's id in Label Studio (its ID column), when the export gives one.
+    task_id: int | None = None
+    #: Region id -> (its label, its text): what the annotator sees of a region a problem names.
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def problem(self, code: str, message: str, *parts: str | int, region: str | None = None, expected: str | None = None,
                 found: str | None = None, hint: str | None = None, severity: Severity = "error") -> None:
+        """Report a problem; one of a region says where the annotator finds it: the task, the region's id, label and text."""
+        if region is not None and region in self.seen:
+            label, surface = self.seen[region]
+            task = f"task {self.task_id}" if self.task_id is not None else "the task"
+            message = f"{message} [Label Studio {task} ({self.doc_id}), region {region}: {label} {short(surface, 60)}]"
         self.report.add(Problem(code, message, self.source, self.doc_id, region, pointer(*self.base, *parts), expected, found,
                                 hint, severity))
 
@@ -98,6 +110,7 @@ def task_document(corpus: Corpus, task: Any, where: TaskLocation, doc_ids: set[s
                       hint="import tasks made by chipwar, whose data nobody edited")
         return None
     where.doc_id = doc_id
+    where.task_id = task.get("id") if type(task.get("id")) is int else None
     text = read_document_text(corpus, doc_id) if doc_id in doc_ids else None
     if text is None:
         where.problem("missing_document", f"the task is for document {doc_id!r}, which has no text in corpus/", "data", "doc_id",
@@ -141,8 +154,15 @@ def _user_id(ann: dict) -> str | None:
     return str(who) if type(who) is int else None
 
 
-def choose_annotation(anns: list, where: TaskLocation, user: str | None) -> tuple[int, dict] | None:
-    """The latest submitted annotation of the one user who annotated the task (of ``user`` when given)."""
+def user_shown(ann: dict) -> str:
+    """The user of an annotation as a list of users shows it: e-mail and id, either one alone when the export has only it."""
+    key, number = user_key(ann), _user_id(ann)
+    return f"{key} (id {number})" if number is not None and number != key else key
+
+
+def choose_annotation(anns: list, where: TaskLocation, user: str | None, seen: set[str]) -> tuple[int, dict] | None:
+    """The latest submitted annotation of the one user who annotated the task (of ``user`` when given: e-mail or numeric id);
+    every user who submitted one is added to ``seen``."""
     candidates = []
     for i, ann in enumerate(anns):
         if not isinstance(ann, dict):
@@ -151,6 +171,7 @@ def choose_annotation(anns: list, where: TaskLocation, user: str | None) -> tupl
             continue
         if ann.get("was_cancelled") is True:
             continue
+        seen.add(user_shown(ann))
         if user is not None and user not in (user_key(ann), _user_id(ann)):
             continue
         candidates.append((i, ann))
@@ -159,7 +180,7 @@ def choose_annotation(anns: list, where: TaskLocation, user: str | None) -> tupl
     users = sorted({user_key(ann) for _, ann in candidates})
     if len(users) > 1:
         where.problem("several_annotators", f"the task has annotations by several users: {', '.join(users)}", "annotations",
-                      hint="pass --user EMAIL to import one annotator's work")
+                      hint="pass --user with one of them (an e-mail or a numeric id) to import that annotator's work")
         return None
 
     def latest(pair: tuple[int, dict]) -> tuple[str, int]:

@@ -43,7 +43,7 @@ from ..validation.annotations import check_annotation_data
 from ..writer import NOT_A_FILE, ChangedMeanwhile, Content, Transaction, current, reading
 from .config import SOURCE_LABELS, UNCUED_KINDS
 from .export import TaskLocation, check_export, choose_annotation, read_export, task_document
-from .records import trusted_bases
+from .records import canonical_registry, trusted_bases
 from .spans import Built, build_annotation
 from .tasks import TASK_KEY
 
@@ -132,7 +132,10 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
     result = ImportResult()
     with reading(corpus.root):  # an import or correction being written is waited for: never half of it read
         doc_ids = set(corpus.doc_ids())
+        registry = canonical_registry(corpus)
         seen: set[str] = set()
+        users: set[str] = set()
+        chose = 0
         for n, task in enumerate(tasks):
             where = TaskLocation(source, (n,), result.report)
             found = task_document(corpus, task, where, doc_ids)
@@ -145,9 +148,15 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
                 continue
             seen.add(doc_id)
             where.rel = f"annotations/{annotator}/{doc_id}.json"
-            chosen = choose_annotation(task["annotations"], where, user)
+            reported = len(result.report.problems)
+            chosen = choose_annotation(task["annotations"], where, user, users)
             if chosen is None:
+                if len(result.report.problems) == reported:
+                    by = f" by {user}" if user is not None else ""
+                    result.notices.append(f"{where.rel}: Label Studio task {where.task_id if where.task_id is not None else '?'} "
+                                          f"has no submitted annotation{by}; this document is not imported")
                 continue
+            chose += 1
             sha = sha256_text(text)
             result.read[corpus.text_path(doc_id)] = text.encode("utf-8")  # the spans are checked against it: it must stay
             path = corpus.annotation_path(annotator, doc_id)
@@ -164,38 +173,60 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
                                           hint="move it out of the way, or import under another --annotator"))
                 continue
             bases = trusted_bases(corpus, annotator, doc_id, sha, existing, task["data"].get(TASK_KEY), where)
-            built = build_annotation(schemas, where, chosen, text, sha, bases, annotator, kind, result.notices, result.repaired)
+            built = build_annotation(schemas, where, chosen, text, sha, bases, registry, annotator, kind, result.notices,
+                                     result.repaired)
             if built is None:
                 continue
             ann = built.data
             checked = Report()
             check_annotation_data(schemas, ann, where.rel, doc_id, text, sha, checked)
-            result.report.extend(in_export(problem, built, where) for problem in checked.problems if not built.links.follows(problem))
+            for problem in checked.problems:
+                if not built.links.follows(problem):
+                    in_export(problem, built, where)
             if existing is not None:
                 if existing == dumps_json(ann):
                     result.unchanged.append(path)
                     continue
                 result.conflicts.append(path)
             result.files[path] = ann
+    if not chose and result.report.ok:
+        result.report.add(_nothing_chosen(source, pointer(0, "annotations"), user, users))
     return result
 
 
-def in_export(problem: Problem, built: Built, where: TaskLocation) -> Problem:
-    """A problem found in the file an import would write, shown where the annotator can fix it: the region (or the
-    annotation) of the export it came from — for a chain link or restatement, the relation or choice that gave it — with
-    the place in the unwritten file kept in the message."""
+def _nothing_chosen(source: str, where: str, user: str | None, users: set[str]) -> Problem:
+    """Why an import found no annotation to take: nobody submitted one, or ``--user`` is none of those who did."""
+    if not users:
+        return Problem("no_annotations", "no task of the export has a submitted annotation", source, pointer=where,
+                       expected="at least one submitted annotation", found="none",
+                       hint="in Label Studio, open each task, review it and press Submit (pre-annotations are predictions "
+                            "until submitted; the button then reads Update), then pull again")
+    return Problem("unknown_user", f"no annotation of the export is by user {user!r}", source, pointer=where,
+                   expected="an e-mail or numeric id of a user who submitted annotations", found=", ".join(sorted(users)),
+                   hint="pass --user with one of the users found (an export saved from the browser names users by id only)")
+
+
+def in_export(problem: Problem, built: Built, where: TaskLocation) -> None:
+    """Report a problem found in the file an import would write where the annotator can fix it: the region (or the
+    annotation) of the export it came from — for a chain link or restatement, the relation or choice that gave it. An
+    attribute left unset is said to be unset, not a schema's complaint about null."""
     parts = problem.pointer.split("/")[1:]
     layer, field_name = (parts[0], parts[2] if len(parts) > 2 else None) if parts else (None, None)
     index = int(parts[1]) if layer in LAYERS and len(parts) > 1 and parts[1].isdigit() else None
     source = built.spans.get((layer, index)) if index is not None else None
     link = _link_origin(built, parts) if source is not None else None
-    region = None
+    region, code, message = None, problem.code, problem.message
     if source is not None and link is not None:
         region, place = source[0], link[0]
         what = f"{link[1]} of region {region}"
     elif source is not None:
         region, items = source
-        item = next((i for i in items if i.control.name == field_name), None) or next(i for i in items if i.control.name == layer)
+        item = next((i for i in items if i.control.name == field_name), None)
+        if item is None and field_name is not None and built.data[layer][index].get(field_name) is None:
+            code, message = "attribute_unset", f"{field_name} is not set; the schema requires it on this region"
+        elif field_name is not None:
+            message = f"{field_name}: {message}"
+        item = item or next(i for i in items if i.control.name == layer)
         place = (*item.parts, "value", "labels" if item.control.type == "labels" else
                  "choices" if item.control.type == "choices" else "text")
         what = f"the {field_name} of region {region}" if field_name else f"region {region}"
@@ -206,11 +237,12 @@ def in_export(problem: Problem, built: Built, where: TaskLocation) -> Problem:
     else:
         place = built.parts
         what = "this annotation"
-    written = f"{problem.file}#{problem.pointer}" if problem.pointer else problem.file
-    return Problem(problem.code, f"{problem.message} (at {written} in the file this import would write)", where.source,
-                   problem.doc_id, region or problem.annotation_id, pointer(*where.base, *place), problem.expected, problem.found,
-                   f"in Label Studio, fix {what} in the task of document {problem.doc_id}, then export and import again "
-                   "(the labels and values allowed are those of `chipwar labelstudio config`)", problem.severity)
+    task = f"task {where.task_id}" if where.task_id is not None else f"the task of document {problem.doc_id}"
+    do = f"select region {region}, choose its {field_name}" if code == "attribute_unset" else f"fix {what}"
+    where.problem(code, message, *place, region=region or problem.annotation_id, expected=problem.expected,
+                  found="not set" if code == "attribute_unset" else problem.found,
+                  hint=f"in Label Studio, open {task}, {do}, press Update (Submit the first time), then pull again (the labels "
+                       "and values allowed are those of `chipwar labelstudio config`)", severity=problem.severity)
 
 
 def _link_origin(built: Built, parts: list[str]) -> tuple[tuple[str | int, ...], str] | None:

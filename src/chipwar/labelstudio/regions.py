@@ -7,6 +7,7 @@ offsets, which are repaired to code points when that is unambiguous, and reporte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..layers import LAYER_BOOL_FIELDS
@@ -14,6 +15,9 @@ from ..offsets import OffsetError, utf16_to_cp
 from ..report import short
 from .config import CONTROLS, REGION_KINDS, Control
 from .export import EXPORT_HINT, MAX_NAME, TaskLocation, shown
+
+#: A region id Label Studio makes (a nanoid) or a task gives (:func:`.tasks.region_id`): the local part of a span id.
+_REGION_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass
@@ -51,9 +55,10 @@ def group(items: list, where: TaskLocation, parts: tuple[str | int, ...]) -> tup
             relations.append((here, item))
             continue
         rid = item.get("id")
-        if not isinstance(rid, str) or not 0 < len(rid) <= MAX_NAME:
-            where.problem("bad_region_id", f"a result item needs a region id (a string of 1 to {MAX_NAME} characters)", *here, "id",
-                          expected="a string", found=shown(rid), hint="delete the region in Label Studio and draw it again")
+        if not isinstance(rid, str) or len(rid) > MAX_NAME or not _REGION_ID.fullmatch(rid.removeprefix(f"{where.doc_id}:")):
+            where.problem("bad_region_id", f"a result item needs a region id of 1 to {MAX_NAME} letters, digits, '_' or '-' "
+                          "(it becomes part of a span id)", *here, "id", expected="a region id such as e6 or Xk3_p9Qa-b",
+                          found=shown(rid), hint="delete the region in Label Studio and draw it again")
             continue
         name = item.get("from_name")
         control = CONTROLS.get(name) if isinstance(name, str) else None
@@ -73,6 +78,9 @@ def group(items: list, where: TaskLocation, parts: tuple[str | int, ...]) -> tup
                           hint=EXPORT_HINT)
             continue
         regions.setdefault(rid, []).append(Item(here, control, value))
+        label, surface = value.get("labels"), value.get("text")
+        if control.type == "labels" and isinstance(label, list) and label and isinstance(label[0], str) and isinstance(surface, str):
+            where.seen.setdefault(rid, (short(label[0], 40), surface))
     return regions, relations
 
 

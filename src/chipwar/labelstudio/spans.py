@@ -1,8 +1,9 @@
 """One annotation file from one Label Studio annotation: our spans, relations, canonical records and document labels.
 
-A region whose id is one of ours keeps it, others get the next free id of their layer; cue
-regions are parts of claims, not spans. Relations fill the reference fields, chains and
-restatements of claims and markers (:mod:`.links`). A span or document label that comes
+A region's span id is made from its Label Studio id (:func:`span_id`), so it is stable across
+pulls and never reused; cue regions are parts of claims, not spans. A mention's canonical_id
+must name an existing canonical entity unless typed as ``new:ID``. Relations fill the
+reference fields, chains and restatements of claims and markers (:mod:`.links`). A span or document label that comes
 back unchanged keeps the provenance the repository records for it (:mod:`.records`); a new
 or changed one is the annotator's, dated when Label Studio stored the annotation. The
 annotator block records the Label Studio user; what an import cannot know (a model, a
@@ -11,7 +12,7 @@ packet given, when one was prepared or submitted) is null.
 
 from __future__ import annotations
 
-import re
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,10 @@ from .links import Links, link_spans, order_restates
 from .records import base_spans, same_record
 from .regions import Item, Region, check_region, group, take_values
 
-#: The local part of a span id a region may keep: the layer's prefix, then letters, digits, '_' or '-'.
-_LOCAL_ID = re.compile(r"[A-Za-z0-9_-]+")
+#: The mention's field naming its canonical entity, typed in Label Studio.
+CANONICAL_FIELD = "canonical_id"
+#: Typed before a canonical id, creates that canonical entity: deliberately, never by a typo.
+NEW_CANONICAL = "new:"
 
 
 @dataclass
@@ -45,8 +48,9 @@ class Built:
 
 
 def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, dict], text: str, sha: str, bases: list[dict],
-                     annotator: str, kind: str, notices: list[str], repaired: list[str]) -> Built | None:
-    """Build one annotation file from one Label Studio annotation and the repository's records; problems go to the report."""
+                     registry: dict[str, dict], annotator: str, kind: str, notices: list[str], repaired: list[str]) -> Built | None:
+    """Build one annotation file from one Label Studio annotation and the repository's records (``registry``: the canonical
+    entities of :func:`.records.canonical_registry`); problems go to the report."""
     index, ann = chosen
     items = ann.get("result")
     if not isinstance(items, list):
@@ -68,7 +72,9 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
         elif (region := check_region(rid, region_items, text, where, repaired)) is not None:
             checked[rid] = region
     provenance = {"agent": annotator, "origin": "labelstudio", "created": created(ann, where, notices)}
-    spans, region_spans = _make_spans(schemas, where.doc_id or "", list(checked.values()), bases, provenance, where.rel, notices)
+    spans, region_spans = _make_spans(schemas, where.doc_id or "", list(checked.values()), provenance, where.rel, notices)
+    records = {**registry, **{r["id"]: r for base in reversed(bases) for r in _records(base)}}
+    _check_canonical_ids(region_spans, regions, set(records), where)
     links = link_spans(relations, regions, checked, region_spans, where)
     for layer in LAYERS:
         spans[layer].sort(key=lambda s: (s["start"], -s["end"], s["label"]))
@@ -86,42 +92,36 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
         "annotator": {"name": annotator, "kind": kind,
                       "description": f"Label Studio user {user_key(ann)}; imported with `chipwar labelstudio import` from {where.source}.",
                       "model": None, "given": None, "prepared": None, "submitted": None},
-        "document_labels": _document_labels(document_values, bases, provenance, where),
-        "canonical_entities": _canonical(spans["entities"], bases, where.rel, notices), **spans,
+        "document_labels": _document_labels(document_values, bases, provenance, where, ("annotations", index, "result")),
+        "canonical_entities": _canonical(spans["entities"], records, where.rel, notices), **spans,
         "decisions": next((base["decisions"] for base in bases if isinstance(base.get("decisions"), list)), []),
     }, ("annotations", index), sources, document_items, links)
 
 
-def _make_spans(schemas: Schemas, doc_id: str, regions: list[Region], bases: list[dict], provenance: dict, rel: str,
+def span_id(doc_id: str, rid: str, layer: str) -> str:
+    """Our id of a region's span in ``layer``: the document's prefix and the region id when that is one of the layer's
+    (as :func:`.tasks.region_id` pushed it), else the layer's prefix, ``-`` and the region id. Label Studio keeps a region's
+    id and never gives a deleted one again, so a span keeps its id from pull to pull and a new one is never reused."""
+    local = rid.removeprefix(f"{doc_id}:")  # regions of projects pushed when region ids still held the document's id
+    prefix = LAYER_ID_PREFIX[layer]
+    return f"{doc_id}:{local if local.startswith(prefix) else f'{prefix}-{local}'}"
+
+
+def _make_spans(schemas: Schemas, doc_id: str, regions: list[Region], provenance: dict, rel: str,
                 notices: list[str]) -> tuple[dict[str, list[dict]], dict[str, list[tuple[str, dict]]]]:
-    """Spans from checked regions, per layer; a region whose id is one of ours for its layer keeps it, others get the next free id."""
-    drafts: list[tuple[Region, str, str, str | None]] = []  # (region, layer, label, id kept)
-    kept: set[str] = set()
+    """Spans from checked regions, per layer, each with its :func:`span_id`; a new one noticed."""
+    spans: dict[str, list[dict]] = {layer: [] for layer in LAYERS}
+    region_spans: dict[str, list[tuple[str, dict]]] = {}
     for region in regions:
         for layer, label in region.labels:
             if layer == CUES:
                 continue
-            local = region.rid[len(doc_id) + 1:]
-            keep = (region.rid.startswith(f"{doc_id}:") and local.startswith(LAYER_ID_PREFIX[layer]) and _LOCAL_ID.fullmatch(local)
-                    and region.rid not in kept)
-            if keep:
-                kept.add(region.rid)
-            drafts.append((region, layer, label, region.rid if keep else None))
-    known = kept | {sid for base in bases for sid in base_spans(base)}
-    next_number = {}
-    for layer, prefix in LAYER_ID_PREFIX.items():
-        numbers = (re.fullmatch(rf"{re.escape(doc_id)}:{prefix}(\d{{1,9}})", sid) for sid in known)
-        next_number[layer] = 1 + max((int(m.group(1)) for m in numbers if m), default=0)
-    spans: dict[str, list[dict]] = {layer: [] for layer in LAYERS}
-    region_spans: dict[str, list[tuple[str, dict]]] = {}
-    for region, layer, label, sid in drafts:
-        if sid is None:
-            sid = f"{doc_id}:{LAYER_ID_PREFIX[layer]}{next_number[layer]}"
-            next_number[layer] += 1
-            notices.append(f"{rel}: Label Studio region {region.rid} ({layer} {short(label)}) becomes {sid}")
-        span = _span(schemas, layer, sid, region, label, provenance)
-        spans[layer].append(span)
-        region_spans.setdefault(region.rid, []).append((layer, span))
+            sid = span_id(doc_id, region.rid, layer)
+            if sid.rpartition(":")[2] != region.rid.rpartition(":")[2]:
+                notices.append(f"{rel}: Label Studio region {region.rid} ({layer} {short(label)}) becomes {sid}")
+            span = _span(schemas, layer, sid, region, label, provenance)
+            spans[layer].append(span)
+            region_spans.setdefault(region.rid, []).append((layer, span))
     return spans, region_spans
 
 
@@ -133,8 +133,8 @@ def _span(schemas: Schemas, layer: str, sid: str, region: Region, label: str, pr
     for name, prop in schemas.annotations["$defs"][LAYER_SPAN_DEF[layer]]["properties"].items():
         if name in given:
             span[name] = given[name]
-        elif name in LAYER_BOOL_FIELDS[layer]:
-            span[name] = region.attrs.get(name) == "true"
+        elif name in LAYER_BOOL_FIELDS[layer]:  # unset stays null: the file's check then asks for it, never a default
+            span[name] = {"true": True, "false": False}.get(region.attrs.get(name) or "")
         elif prop.get("type") == "array":  # references, chain and restatements, filled from the relations
             span[name] = []
         else:
@@ -142,32 +142,65 @@ def _span(schemas: Schemas, layer: str, sid: str, region: Region, label: str, pr
     return span
 
 
-def _canonical(entities: list[dict], bases: list[dict], rel: str, notices: list[str]) -> list[dict]:
+def _records(base: dict) -> list[dict]:
+    """A repository file's canonical-entity records that have an id."""
+    records = base.get("canonical_entities")
+    return [r for r in records if isinstance(r, dict) and isinstance(r.get("id"), str)] if isinstance(records, list) else []
+
+
+def _check_canonical_ids(region_spans: dict[str, list[tuple[str, dict]]], regions: dict[str, list[Item]], known: set[str],
+                         where: TaskLocation) -> None:
+    """Every mention's canonical_id must be an existing canonical entity's: a typo never creates one. ``new:ID`` creates
+    one deliberately (the prefix is dropped); an unknown id is a problem naming the nearest existing ones."""
+    for rid, made in region_spans.items():
+        for layer, span in made:
+            cid = span.get(CANONICAL_FIELD) if layer == "entities" else None
+            if cid is None or cid in known:
+                continue
+            if cid.startswith(NEW_CANONICAL):
+                span[CANONICAL_FIELD] = cid[len(NEW_CANONICAL):]
+                continue
+            nearest = difflib.get_close_matches(cid, sorted(known), n=3, cutoff=0.6)
+            item = next(i for i in regions[rid] if i.control.name == CANONICAL_FIELD)
+            where.problem("unknown_canonical_id", f"canonical_id {short(cid)} is no existing canonical entity", *item.parts, "value",
+                          "text", region=rid, expected=f"an existing id{', e.g. ' + ', '.join(nearest) if nearest else ''}",
+                          found=short(cid), hint=f"in Label Studio, select region {rid} and correct its canonical_id"
+                          f"{' (nearest: ' + ', '.join(nearest) + ')' if nearest else ''}, or type {NEW_CANONICAL}{cid} to create "
+                          "a new canonical entity; press Update, then pull again")
+
+
+def _canonical(entities: list[dict], records: dict[str, dict], rel: str, notices: list[str]) -> list[dict]:
     """A record per canonical id the mentions use: the repository's, else a new one from its first mention (noticed)."""
-    known: dict[str, Any] = {}
-    for base in bases:
-        for record in base.get("canonical_entities") if isinstance(base.get("canonical_entities"), list) else ():
-            if isinstance(record, dict) and isinstance(record.get("id"), str):
-                known.setdefault(record["id"], record)
     first_mention: dict[str, dict] = {}
     for ent in entities:
-        if ent["canonical_id"] is not None:
-            first_mention.setdefault(ent["canonical_id"], ent)
-    records = []
+        if ent[CANONICAL_FIELD] is not None:
+            first_mention.setdefault(ent[CANONICAL_FIELD], ent)
+    made = []
     for cid, first in sorted(first_mention.items()):
-        if cid not in known:
+        if cid not in records:
             notices.append(f"{rel}: new canonical entity {short(cid)} (name {short(first['text'])}, label {first['label']}); "
                            "check its record")
-        records.append(known.get(cid) or {"id": cid, "name": first["text"], "label": first["label"], "kb_ids": []})
-    return records
+        made.append(records.get(cid) or {"id": cid, "name": first["text"], "label": first["label"], "kb_ids": []})
+    return made
 
 
-def _document_labels(values: dict[str, str | None], bases: list[dict], provenance: dict, where: TaskLocation) -> dict | None:
-    """The document's labels from its choices; the repository's provenance when they come back unchanged."""
-    if all(values.get(name) is None for name in DOCUMENT_LABELS):
+def _document_labels(values: dict[str, str | None], bases: list[dict], provenance: dict, where: TaskLocation,
+                     parts: tuple[str | int, ...]) -> dict | None:
+    """The document's labels from its choices, all or none of them; the repository's provenance when they come back unchanged."""
+    task = f"task {where.task_id}" if where.task_id is not None else "the task"
+    unset = [name for name in DOCUMENT_LABELS if values.get(name) is None]
+    if len(unset) == len(DOCUMENT_LABELS):
         if values.get(DOCUMENT_NOTE):
-            where.problem("document_note_without_labels", "the document note is kept only with the document's labels", "annotations",
-                          hint="choose " + ", ".join(DOCUMENT_LABELS) + " in Label Studio, or clear the document note")
+            where.problem("document_note_without_labels", "the document note is kept only with the document's labels", *parts,
+                          hint=f"in Label Studio, open {task} and choose its " + ", ".join(DOCUMENT_LABELS) + ", or clear the "
+                          "document note; press Update, then pull again")
+        return None
+    if unset:
+        where.problem("attribute_unset", f"the document's {', '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set; "
+                      "its labels are chosen all or none", *parts,
+                      expected=", ".join(DOCUMENT_LABELS), found="not set: " + ", ".join(unset),
+                      hint=f"in Label Studio, open {task}, choose its {' and '.join(unset)} in the Document choices, press Update, "
+                           "then pull again")
         return None
     labels: dict[str, Any] = {name: values.get(name) for name in DOCUMENT_LABELS}
     labels["provenance"] = dict(provenance)

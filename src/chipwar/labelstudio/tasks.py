@@ -93,8 +93,16 @@ def build_tasks(corpus: Corpus, set_name: str | None) -> list[dict[str, Any]]:
     return tasks
 
 
+def region_id(span_id: str) -> str:
+    """The Label Studio region id of a span: its id without the document's prefix (``e6`` for ``reg-2023-qiming:e6``).
+
+    Label Studio puts region ids into CSS class names, where a colon voids the rule that colours
+    the region; the local part is a valid identifier, and the task names the document."""
+    return span_id.rpartition(":")[2]
+
+
 def to_results(ann: dict[str, Any]) -> list[dict[str, Any]]:
-    """An annotation file as Label Studio result items (region ids = our ids; cue regions ``<doc_id>:cueN``).
+    """An annotation file as Label Studio result items (region ids: :func:`region_id`; cue regions ``cueN``).
 
     Relations as :mod:`.config` draws them, one per pair of regions carrying every label of that pair.
     """
@@ -132,7 +140,7 @@ def to_results(ann: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _region(span: dict[str, Any], control: str, label: str) -> list[dict[str, Any]]:
     """The labels item of a region (a span, or a cue with its own id)."""
-    return [{"id": span["id"], "to_name": TEXT_NAME, "from_name": control, "type": "labels",
+    return [{"id": region_id(span["id"]), "to_name": TEXT_NAME, "from_name": control, "type": "labels",
              "value": {"start": span["start"], "end": span["end"], "text": span["text"], "labels": [label]}}]
 
 
@@ -140,7 +148,7 @@ def _value(span: dict[str, Any], control: str, kind: str, values: list[str]) -> 
     """A per-region choices or textarea item."""
     where = {"start": span["start"], "end": span["end"]}
     value = {**where, "text": span["text"], "choices": values} if kind == "choices" else {**where, "text": values}
-    return {"id": span["id"], "to_name": TEXT_NAME, "from_name": control, "type": kind, "value": value}
+    return {"id": region_id(span["id"]), "to_name": TEXT_NAME, "from_name": control, "type": kind, "value": value}
 
 
 class _Pairs:
@@ -154,7 +162,7 @@ class _Pairs:
         self.labels: dict[tuple[str, str], list[str]] = {}
 
     def add(self, from_id: str, to_id: str, label: str) -> None:
-        labels = self.labels.setdefault((from_id, to_id), [])
+        labels = self.labels.setdefault((region_id(from_id), region_id(to_id)), [])
         if label not in labels:
             labels.append(label)
 
@@ -191,7 +199,7 @@ def _chains(ann: dict[str, Any], pairs: _Pairs) -> list[dict[str, Any]]:
                 continue
             key = (cue["start"], cue["end"], link["kind"], link["entity_id"])
             if key not in cues:
-                cues[key] = {"id": f"{ann['doc_id']}:cue{len(cues) + 1}", **cue}
+                cues[key] = {"id": f"cue{len(cues) + 1}", **cue}
                 results += _region(cues[key], CUES, CUE_LABEL)
                 results.append(_value(cues[key], CUE_KIND, "choices", [link["kind"]]))
                 if link["entity_id"] is not None:
