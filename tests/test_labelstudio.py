@@ -16,6 +16,7 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from chipwar.corpus import Corpus
+from chipwar.errors import DataError
 from chipwar.files import dumps_json
 from chipwar.labelstudio.config import MAX_CHAIN, label_config
 from chipwar.labelstudio.tasks import build_tasks, span_digest
@@ -375,6 +376,20 @@ def test_tasks_carry_only_the_set_and_its_digest(corpus_copy: Path) -> None:
     for task in build_tasks(Corpus(corpus_copy), "gold"):
         raw = (corpus_copy / "annotations/gold" / f"{task['data']['doc_id']}.json").read_bytes()
         assert task["data"]["chipwar"] == {"set": "gold", "annotations_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def test_tasks_carry_the_title_and_publisher_the_task_list_shows_and_null_stays_null(corpus_copy: Path) -> None:
+    add_emoji_document(corpus_copy)  # its metadata has neither
+    shown = {t["data"]["doc_id"]: (t["data"]["title"], t["data"]["publisher"]) for t in build_tasks(Corpus(corpus_copy), "gold")}
+    assert shown == {"reg-2023-qiming": ("China cooks covert chips, recruits global geeks to dodge US restrictions", "The Register"),
+                     "tfi-2021-chip-crisis": ("The great China chip crisis is a personal embarrassment for Xi Jinping", "TFI Global News"),
+                     EMOJI_DOC: (None, None)}
+
+
+def test_a_document_whose_metadata_cannot_be_read_makes_no_tasks(corpus_copy: Path) -> None:
+    (corpus_copy / "corpus/reg-2023-qiming.json").write_text("{not json", "utf-8")
+    with pytest.raises(DataError, match=r"corpus/reg-2023-qiming.json: missing or not valid JSON"):
+        build_tasks(Corpus(corpus_copy), "gold")
 
 
 @pytest.mark.parametrize("forged", [{"set": "gold", "annotations_sha256": "0" * 64}, {"set": "../corpus", "annotations_sha256": "0" * 64},

@@ -68,8 +68,8 @@ def annotator(labelstudio_server, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 @contextmanager
-def _editor(annotator: dict[str, Any], task: str = "task", shows: str = "analysts say") -> Iterator[Page]:
-    """The labeling editor on a task (the emoji document's), logged in as the annotator, once the region ``shows`` is listed."""
+def _logged_in(annotator: dict[str, Any], path: str) -> Iterator[Page]:
+    """A page of the server at ``path``, logged in as the annotator."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -79,11 +79,18 @@ def _editor(annotator: dict[str, Any], task: str = "task", shows: str = "analyst
             page.fill("input[name=password]", annotator["password"])
             page.click("button[type=submit], input[type=submit]")
             page.wait_for_url(re.compile(r".*/(projects/?|)$"))
-            page.goto(f"{annotator['url']}/projects/{annotator['project']}/data?task={annotator[task]}")
-            page.locator(".lsf-outliner-item", has_text=shows).first.wait_for(timeout=60_000)
+            page.goto(f"{annotator['url']}{path}")
             yield page
         finally:
             browser.close()
+
+
+@contextmanager
+def _editor(annotator: dict[str, Any], task: str = "task", shows: str = "analysts say") -> Iterator[Page]:
+    """The labeling editor on a task (the emoji document's), logged in as the annotator, once the region ``shows`` is listed."""
+    with _logged_in(annotator, f"/projects/{annotator['project']}/data?task={annotator[task]}") as page:
+        page.locator(".lsf-outliner-item", has_text=shows).first.wait_for(timeout=60_000)
+        yield page
 
 
 def _select(page: Page, surface: str) -> None:
@@ -166,6 +173,21 @@ def test_relation_arrows_show_only_for_the_relation_pointed_at(annotator) -> Non
         page.wait_for_timeout(300)
         assert arrows.locator("visible=true").count() == 1
         page.screenshot(path=str(annotator["screens"] / "relation-pointed-at.png"))
+
+
+def test_the_task_list_shows_title_publisher_and_progress_not_internal_fields(annotator) -> None:
+    """Push sets up the project's "Documents" tab; an annotator picks a document by its headline and sees how far it is."""
+    with _logged_in(annotator, f"/projects/{annotator['project']}/data") as page:
+        page.locator(".lsf-table__row-wrapper").nth(2).wait_for(timeout=60_000)
+        page.screenshot(path=str(annotator["screens"] / "task-list.png"))
+        tabs = page.locator(".lsf-tabs-dm__item-left").all_inner_texts()
+        columns = page.evaluate("() => [...document.querySelectorAll('.lsf-th[data-id]')].map(th => th.dataset.id)")
+        rows = page.locator(".lsf-table__row-wrapper").all_inner_texts()
+    assert [t.strip() for t in tabs] == ["Documents"]
+    assert columns == ["tasks:id", "tasks:completed_at", "tasks:total_annotations", "tasks:cancelled_annotations",
+                       "tasks:annotators", "tasks:data.title", "tasks:data.publisher"]
+    assert any("China cooks covert chips" in r and "The Register" in r for r in rows)
+    assert not any("analysts say" in r or "gold" in r for r in rows)  # no text, no set, no digest
 
 
 def test_cjk_text_and_emoji_are_drawn_with_a_font_not_boxes(annotator) -> None:

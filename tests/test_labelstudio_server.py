@@ -55,6 +55,12 @@ def test_push_pull_round_trip_is_lossless(labelstudio_server, corpus_copy: Path)
     assert not again["created_project"] and again["added"] == [] and len(again["existing"]) == 3
     ls = LabelStudio(base_url=server.url, api_key=token)
     assert len(list(ls.tasks.list(project=first["project_id"]))) == 3
+    [view] = ls.views.list(project=first["project_id"])  # the task list's tab, made once and kept
+    assert view.data["title"] == "Documents"
+    internal = {"tasks:data.text", "tasks:data.doc_id", "tasks:data.text_sha256", "tasks:data.chipwar"}
+    assert internal <= set(view.data["hiddenColumns"]["explore"]) and internal <= set(view.data["hiddenColumns"]["labeling"])
+    assert not {"tasks:data.title", "tasks:data.publisher", "tasks:completed_at", "tasks:total_annotations"} & set(
+        view.data["hiddenColumns"]["explore"])
     _submit_predictions(ls, first["project_id"])
 
     rc, out, text = _pull(corpus_copy, env, title, "--annotator", "alice")

@@ -3,7 +3,8 @@
 The server and the personal access token come from the environment only
 (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``); the token is never printed, logged or
 written. A project is found by title, so pushing again updates it instead of making a
-second one, and a document that already has a task gets no second task.
+second one, and a document that already has a task gets no second task. Each push also sets
+up the project's task list (:func:`set_up_view`), so annotators see documents, not our fields.
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from ..schema import load_schemas
 from . import LabelStudioError
 from .config import label_config
 from .importer import ImportResult, import_tasks
-from .tasks import build_tasks
+from .tasks import LIST_TITLE, TASK_KEY, build_tasks
 
 DEFAULT_PROJECT = "chipwar"
+#: The Data Manager tab that push sets up: what an annotator sees of each task before opening it.
+VIEW_TITLE = "Documents"
+#: Columns hidden from it (Label Studio's ids): the task's internal data and the server's bookkeeping. What stays is
+#: the task's number, the document's title and publisher, and its progress (completed, annotations, skipped, annotators).
+VIEW_HIDDEN = (*(f"tasks:data.{key}" for key in ("text", "doc_id", "text_sha256", TASK_KEY)), "tasks:inner_id",
+               "tasks:total_predictions", "tasks:annotations_results", "tasks:annotations_ids", "tasks:predictions_score",
+               "tasks:predictions_model_versions", "tasks:predictions_results", "tasks:file_upload", "tasks:storage_filename",
+               "tasks:created_at", "tasks:updated_at", "tasks:updated_by", "tasks:avg_lead_time", "tasks:draft_exists")
 #: What to check when the server cannot be reached.
 SERVER_HINT = ("is the server running? Start the local one with `python3 scripts/labelstudio_server.py start`; "
                "check that LABEL_STUDIO_URL is its address (e.g. http://127.0.0.1:8080)")
@@ -74,9 +83,22 @@ def push(corpus: Corpus, set_name: str | None, title: str = DEFAULT_PROJECT) -> 
     new = [t for t in tasks if t["data"]["doc_id"] not in have]
     if new:
         _call(ls.projects.import_tasks, id=project.id, request=new, return_task_ids=True)
+    set_up_view(ls, project.id)
     base = os.environ["LABEL_STUDIO_URL"].rstrip("/")
     return PushResult(project.id, f"{base}/projects/{project.id}/data", created,
                       [t["data"]["doc_id"] for t in new], sorted(d for d in have if d))
+
+
+def set_up_view(ls: Any, project_id: int) -> None:
+    """Make the project's :data:`VIEW_TITLE` tab (or bring it back to this shape): title, publisher, progress, nothing internal."""
+    hidden = list(VIEW_HIDDEN)
+    data = {"title": VIEW_TITLE, "type": "list", "target": "tasks", "hiddenColumns": {"explore": hidden, "labeling": hidden},
+            "columnsWidth": {f"tasks:data.{LIST_TITLE}": 480}}  # a headline on one line
+    view = next((v for v in _call(ls.views.list, project=project_id) if (v.data or {}).get("title") == VIEW_TITLE), None)
+    if view is None:
+        _call(ls.views.create, project=project_id, data=data)
+    else:
+        _call(ls.views.update, id=view.id, project=project_id, data={**view.data, **data})
 
 
 def export(title: str = DEFAULT_PROJECT) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Tasks: one per document, with an annotation set's spans as predictions (Label Studio result items, our ids).
 
-A task's ``data`` holds the text, the doc id and the text's SHA-256, and under ``chipwar``
+A task's ``data`` holds the text, the doc id and the text's SHA-256, the document's title
+and publisher (what the task list shows; null when the metadata has none), and under ``chipwar``
 only which set its predictions came from and the SHA-256 of that set's file as it was
 then. Everything else the repository knows about a span (its provenance, the set's
 decisions, the canonical-entity records) stays in the repository: the importer reads it
@@ -38,6 +39,8 @@ from .config import (
 
 #: The key of a task's ``data`` that says which set (and which version of its file) the predictions came from.
 TASK_KEY = "chipwar"
+#: The keys of a task's ``data`` that the task list shows.
+LIST_TITLE, LIST_PUBLISHER = "title", "publisher"
 
 
 def span_digest(span: dict[str, Any]) -> str:
@@ -71,7 +74,8 @@ def build_tasks(corpus: Corpus, set_name: str | None) -> list[dict[str, Any]]:
         text = read_document_text(corpus, doc_id)
         if text is None:
             raise DataError(f"corpus/{doc_id}.txt: missing or not UTF-8", hint="run `chipwar validate` and fix the corpus first")
-        data: dict[str, Any] = {"text": text, "doc_id": doc_id, "text_sha256": sha256_text(text), TASK_KEY: None}
+        data: dict[str, Any] = {"text": text, "doc_id": doc_id, "text_sha256": sha256_text(text),
+                                **list_fields(corpus, doc_id), TASK_KEY: None}
         task: dict[str, Any] = {"data": data}
         path = corpus.annotation_path(set_name, doc_id) if set_name is not None else None
         if schemas is not None and path is not None and path.is_file():
@@ -91,6 +95,17 @@ def build_tasks(corpus: Corpus, set_name: str | None) -> list[dict[str, Any]]:
             task["predictions"] = [{"model_version": f"chipwar:{set_name}", "result": to_results(ann)}]
         tasks.append(task)
     return tasks
+
+
+def list_fields(corpus: Corpus, doc_id: str) -> dict[str, str | None]:
+    """The document's title and publisher from its metadata, for the task list; a missing one stays null."""
+    try:
+        meta = corpus.read_metadata(doc_id)
+    except (OSError, ValueError):
+        raise DataError(f"corpus/{doc_id}.json: missing or not valid JSON",
+                        hint="run `chipwar validate` and fix the corpus first") from None
+    title = meta.get("title")
+    return {LIST_TITLE: title.get("text") if isinstance(title, dict) else None, LIST_PUBLISHER: meta.get("publisher")}
 
 
 def region_id(span_id: str) -> str:
