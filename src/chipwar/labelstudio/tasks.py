@@ -104,8 +104,12 @@ def list_fields(corpus: Corpus, doc_id: str) -> dict[str, str | None]:
     except (OSError, ValueError):
         raise DataError(f"corpus/{doc_id}.json: missing or not valid JSON",
                         hint="run `chipwar validate` and fix the corpus first") from None
-    title = meta.get("title")
-    return {LIST_TITLE: title.get("text") if isinstance(title, dict) else None, LIST_PUBLISHER: meta.get("publisher")}
+    if not isinstance(meta, dict):
+        raise DataError(f"corpus/{doc_id}.json: not a metadata object (found {type(meta).__name__})",
+                        hint="run `chipwar validate` and fix the corpus first")
+    title, publisher = meta.get("title"), meta.get("publisher")
+    text = title.get("text") if isinstance(title, dict) else None
+    return {LIST_TITLE: text if isinstance(text, str) else None, LIST_PUBLISHER: publisher if isinstance(publisher, str) else None}
 
 
 def region_id(span_id: str) -> str:
