@@ -82,3 +82,8 @@ def region_items(task: dict, span_or_region_id: str) -> list[dict]:
     """The result items of a region, named by its Label Studio id (``b3``) or by our span id (``reg-2023-qiming:b3``)."""
     wanted = region_id(span_or_region_id)
     return [i for i in task["annotations"][0]["result"] if i.get("id") == wanted]
+
+
+def server_env(server: Any, token: str) -> dict[str, str]:
+    """The environment `chipwar labelstudio push|pull` reads to reach a test server."""
+    return {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}

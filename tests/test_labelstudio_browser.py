@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from .conftest import flat, run_chipwar
-from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document
+from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document, server_env
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser]
 
@@ -134,7 +134,7 @@ def _choose(page: Page, *values: str) -> None:
 
 def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelstudio_server, corpus_copy: Path) -> None:
     _, server, token = labelstudio_server
-    env = {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
+    env = server_env(server, token)
     add_emoji_document(corpus_copy)
     title, project_id, task_id = _push(corpus_copy, env, "")
     with _task_page(server, project_id, task_id) as page:
@@ -154,7 +154,7 @@ def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelst
 def test_a_chain_drawn_through_a_cue_comes_back(labelstudio_server, corpus_copy: Path) -> None:
     """A claim, a cue with its kind, and a relation labelled source-1 from the claim to the cue, all drawn by hand."""
     _, server, token = labelstudio_server
-    env = {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
+    env = server_env(server, token)
     add_emoji_document(corpus_copy)
     title, project_id, task_id = _push(corpus_copy, env, "")
     with _task_page(server, project_id, task_id) as page:
@@ -184,7 +184,7 @@ def test_a_chain_drawn_through_a_cue_comes_back(labelstudio_server, corpus_copy:
 def test_pre_annotations_submitted_in_the_editor_keep_chains_cues_and_restatements(labelstudio_server, corpus_copy: Path) -> None:
     """The editor loads the gold's regions and relations (two labels on one pair among them) and writes them anew."""
     _, server, token = labelstudio_server
-    env = {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
+    env = server_env(server, token)
     add_emoji_document(corpus_copy)
     gold = json.loads((corpus_copy / "annotations/gold" / f"{EMOJI_DOC}.json").read_text("utf-8"))
     title, project_id, task_id = _push(corpus_copy, env, "gold")
@@ -214,7 +214,7 @@ def test_each_document_shows_every_pre_annotation_and_comes_back_as_gold(doc_id:
     """The contract of the integration suite: the gold, pushed as predictions, is seen highlighted, submitted unchanged in the
     editor, pulled, and is the gold again in every field; a second pull finds nothing changed and writes nothing."""
     _, server, token = labelstudio_server
-    env = {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
+    env = server_env(server, token)
     gold = json.loads((corpus_copy / "annotations/gold" / f"{doc_id}.json").read_text("utf-8"))
     regions = {(s["start"], s["end"]) for layer in ("zones", "entities", "claims", "bias_markers") for s in gold[layer]}
     cues = {(link["cue"]["start"], link["cue"]["end"]) for c in gold["claims"] for link in c["attribution_chain"] if link["cue"]}

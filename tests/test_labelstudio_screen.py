@@ -25,7 +25,7 @@ from playwright.sync_api import Page, sync_playwright
 from chipwar.labelstudio.config import FAMILY_HUES
 
 from .conftest import REPO
-from .labelstudio_data import EMOJI_DOC, add_emoji_document
+from .labelstudio_data import EMOJI_DOC, add_emoji_document, server_env
 from .test_labelstudio_browser import ARGS, CHROMIUM, _push, _tab
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser]
@@ -58,7 +58,7 @@ def annotator(labelstudio_server, tmp_path_factory: pytest.TempPathFactory) -> d
     for name in ("corpus", "schema", "annotations"):
         shutil.copytree(REPO / name, root / name)
     add_emoji_document(root)
-    _, project_id, task_id = _push(root, {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}, "gold", EMOJI_DOC)
+    _, project_id, task_id = _push(root, server_env(server, token), "gold", EMOJI_DOC)
     long_task = next(t.id for t in LabelStudio(base_url=server.url, api_key=token).tasks.list(project=project_id, fields="all")
                      if t.data["doc_id"] == LONG_DOC)
     folder = tmp_path_factory.getbasetemp() / "screens"

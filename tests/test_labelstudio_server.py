@@ -15,13 +15,9 @@ import pytest
 from label_studio_sdk import LabelStudio
 
 from .conftest import flat, run_chipwar
-from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document
+from .labelstudio_data import EMOJI_DOC, EMOJI_TEXT, add_emoji_document, server_env
 
 pytestmark = pytest.mark.labelstudio
-
-
-def _env(server, token: str) -> dict[str, str]:
-    return {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token}
 
 
 def _push(root: Path, env: dict, title: str) -> dict:
@@ -46,7 +42,7 @@ def _submit_predictions(ls: LabelStudio, project_id: int) -> None:
 
 def test_push_pull_round_trip_is_lossless(labelstudio_server, corpus_copy: Path) -> None:
     _, server, token = labelstudio_server
-    env = _env(server, token)
+    env = server_env(server, token)
     add_emoji_document(corpus_copy)
     title = f"round trip {uuid.uuid4().hex[:8]}"
     first = _push(corpus_copy, env, title)
@@ -77,7 +73,7 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
     script, server, admin_token = labelstudio_server
     add_emoji_document(corpus_copy)
     title = f"second user {uuid.uuid4().hex[:8]}"
-    project = _push(corpus_copy, _env(server, admin_token), title)
+    project = _push(corpus_copy, server_env(server, admin_token), title)
     email, password = f"bob-{uuid.uuid4().hex[:6]}@example.org", "b0b-" + uuid.uuid4().hex
     script.signup(server.url, email, password)
     bob = LabelStudio(base_url=server.url, api_key=script.personal_access_token(server.url, email, password))
@@ -90,7 +86,7 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
         {"id": "Xk3bobRgn1", "from_name": "intensity", "to_name": "text", "type": "choices", "value": {**where, "choices": ["high"]}},
         {"id": "Xk3bobRgn1", "from_name": "in_quote", "to_name": "text", "type": "choices", "value": {**where, "choices": ["false"]}},
     ])
-    rc, out, text = _pull(corpus_copy, _env(server, admin_token), title, "--annotator", "bob", "--user", email)
+    rc, out, text = _pull(corpus_copy, server_env(server, admin_token), title, "--annotator", "bob", "--user", email)
     assert rc == 0, text
     assert out["written"] == [f"annotations/bob/{EMOJI_DOC}.json"]
     back = json.loads((corpus_copy / "annotations/bob" / f"{EMOJI_DOC}.json").read_text("utf-8"))
@@ -105,13 +101,13 @@ def test_second_users_annotation_imports_as_that_annotator(labelstudio_server, c
 def test_bad_annotation_on_the_server_is_refused(labelstudio_server, corpus_copy: Path) -> None:
     _, server, token = labelstudio_server
     title = f"bad export {uuid.uuid4().hex[:8]}"
-    project = _push(corpus_copy, _env(server, token), title)
+    project = _push(corpus_copy, server_env(server, token), title)
     ls = LabelStudio(base_url=server.url, api_key=token)
     task = next(t for t in ls.tasks.list(project=project["project_id"], fields="all") if t.data["doc_id"] == "reg-2023-qiming")
     ls.annotations.create(id=task.id, result=[  # the server stores this without complaint
         {"id": "x1", "from_name": "entities", "to_name": "text", "type": "labels",
          "value": {"start": 269, "end": 275, "text": "Huawe1", "labels": ["ORG"]}}])
-    rc, out, text = _pull(corpus_copy, _env(server, token), title, "--annotator", "carol")
+    rc, out, text = _pull(corpus_copy, server_env(server, token), title, "--annotator", "carol")
     assert rc == 1 and [p["code"] for p in out["problems"]] == ["offset_text_mismatch"]
     assert not (corpus_copy / "annotations/carol").exists()
 
@@ -119,7 +115,7 @@ def test_bad_annotation_on_the_server_is_refused(labelstudio_server, corpus_copy
 def test_task_data_forged_on_the_server_has_no_effect(labelstudio_server, corpus_copy: Path) -> None:
     """Anyone who can edit a task's data on the server can write anything there: provenance, decisions, doc ids."""
     _, server, token = labelstudio_server
-    env = _env(server, token)
+    env = server_env(server, token)
     title = f"forged {uuid.uuid4().hex[:8]}"
     project = _push(corpus_copy, env, title)
     ls = LabelStudio(base_url=server.url, api_key=token)

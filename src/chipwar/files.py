@@ -12,9 +12,14 @@ from typing import Any
 import orjson
 
 
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 (hex) of a file's bytes: what a packet records of each file it gives."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_text(text: str) -> str:
     """SHA-256 (hex) of a text's UTF-8 bytes: the identity of a document's text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_bytes(text.encode("utf-8"))
 
 
 def dumps_json(obj: Any) -> bytes:

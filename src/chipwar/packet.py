@@ -17,7 +17,6 @@ annotator left them (``null`` unless a program recorded them).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 
 from .corpus import Corpus
 from .errors import DataError, EnvironmentProblem, UsageError
-from .files import dumps_json, loads_json, sha256_text
+from .files import dumps_json, loads_json, sha256_bytes, sha256_text
 from .ids import check_doc_id, check_set_name
 from .layers import LAYERS
 from .leakage import find_leaks, schema_descriptions
@@ -51,10 +50,6 @@ GIVEN_FILES = {
 def now() -> str:
     """The current time, UTC, to the second (RFC 3339): the only way a time enters an annotation file."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -135,13 +130,12 @@ def prepare_packet(corpus: Corpus, doc_id: str, annotator: str, out: Path, *, ki
         raise DataError(f"{len(leaks)} passage(s) of the guidelines or schema quote {doc_id}; no packet written: "
                         + "; ".join(p.message for p in leaks[:3]), hint=leaks[0].hint)
     schema_version = loads_json(sources[ANNOTATIONS_SCHEMA]).get("x-schema-version")
-    given = {key: _sha(sources[name.format(doc=doc_id)]) for key, name in GIVEN_FILES.items()}
+    given = {key: sha256_bytes(sources[name.format(doc=doc_id)]) for key, name in GIVEN_FILES.items()}
     model = {"name": model_name, "version": model_version} if kind == "model" else None
     desc = description or (f"Blind pass by {model_name}" + (f" {model_version}" if model_version else " (version not reported)")
                            + f", given only the packet for {doc_id} (guidelines, schema, text)." if model
                            else f"Blind pass by {annotator}, given only the packet for {doc_id} (guidelines, schema, text).")
-    data = empty_annotation_file(schema_version, doc_id, sha256_text(sources[f"{doc_id}.txt"].decode("utf-8")), annotator, kind, desc,
-                                 model, given)
+    data = empty_annotation_file(schema_version, doc_id, given["text_sha256"], annotator, kind, desc, model, given)
     files = {**sources, f"{doc_id}.json": dumps_json(data)}
     _write_folder(out, files)
     return Packet(out, doc_id, annotator, sorted(files), given)
@@ -213,9 +207,10 @@ def check_packet(folder: Path) -> PacketCheck:
     if isinstance(given, dict):
         for key, name in GIVEN_FILES.items():
             path = folder / name.format(doc=doc_id)
-            if key in given and path.is_file() and _sha(path.read_bytes()) != given[key]:
+            found = sha256_bytes(path.read_bytes())
+            if key in given and found != given[key]:
                 report.add(Problem("packet_file_changed", f"{path.name} differs from the file given with this packet", rel, doc_id,
-                                   pointer=pointer("annotator", "given", key), expected=given[key], found=_sha(path.read_bytes()),
+                                   pointer=pointer("annotator", "given", key), expected=given[key], found=found,
                                    hint="never edit the guidelines, schema or text of a packet; restore them or prepare a new packet"))
     return PacketCheck(folder, doc_id, data, report)
 
@@ -247,11 +242,11 @@ def submit_packet(corpus: Corpus, folder: Path, set_name: str | None = None) -> 
                                    found=short(data["annotator"]["name"]), hint="submit it under its annotator's name (leave out --set)"))
         return Submission(checked, name, None, stale)
     current = _sources(corpus, checked.doc_id)
-    if sha256_text(current[f"{checked.doc_id}.txt"].decode("utf-8")) != data["text_sha256"]:
+    if sha256_bytes(current[f"{checked.doc_id}.txt"]) != data["text_sha256"]:
         raise DataError(f"{checked.doc_id}: the corpus text changed since this packet was prepared; nothing written",
                         hint="re-anchor the annotations onto the new text (chipwar reanchor) or prepare a new packet")
     given = data["annotator"]["given"] or {}
-    stale = [name_ for key, name_ in GIVEN_FILES.items() if key in given and given[key] != _sha(current[name_.format(doc=checked.doc_id)])]
+    stale = [name_ for key, name_ in GIVEN_FILES.items() if key in given and given[key] != sha256_bytes(current[name_.format(doc=checked.doc_id)])]
     data["annotator"]["submitted"] = now()
     target = corpus.annotation_path(name, checked.doc_id)
     if target.exists():  # checked again under the lock by create_only
