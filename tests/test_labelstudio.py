@@ -768,41 +768,73 @@ def test_a_document_label_left_unset_is_a_problem_never_a_default(corpus_copy: P
     assert problem["hint"].startswith("in Label Studio, open task 1, choose its tone")
 
 
-def _type_canonical_id(export: list, value: str) -> int:
-    """Type ``value`` as e6's canonical_id (Huawei's mention); the index of that item."""
+def _canonical_item(export: list) -> tuple[list, dict]:
+    """The result list of the long document's annotation, and the canonical-id pick of e6 (Huawei's mention)."""
     result = task_of(export, "reg-2023-qiming")["annotations"][0]["result"]
-    item = next(i for i in result if (i.get("id"), i.get("from_name")) == ("e6", "canonical_id"))
-    item["value"]["text"] = [value]
-    return result.index(item)
+    return result, next(i for i in result if (i.get("id"), i.get("from_name")) == ("e6", "canonical_id"))
 
 
-def test_a_typo_in_a_canonical_id_is_a_problem_naming_the_nearest_ids(corpus_copy: Path) -> None:
+def _type_new_canonical_id(export: list, value: str) -> None:
+    """Type ``value`` under 'New canonical entity' on e6, as an annotator would in the region's column."""
+    result, pick = _canonical_item(export)
+    result.append({**pick, "from_name": "new_canonical_id", "type": "textarea",
+                   "value": {k: pick["value"][k] for k in ("start", "end")} | {"text": [value]}})
+
+
+def test_every_task_offers_the_repositorys_canonical_entities_to_pick(corpus_copy: Path) -> None:
+    tasks = build_tasks(Corpus(corpus_copy), "gold")
+    every: dict[str, dict] = {}  # every set's records, the first of an id kept (the sets in name order, gold first)
+    for path in sorted((corpus_copy / "annotations").glob("*/*.json")):
+        for record in json.loads(path.read_text("utf-8"))["canonical_entities"]:
+            every.setdefault(record["id"], record)
+    for task in tasks:
+        options = task["data"]["canonical_entities"]
+        assert [o["alias"] for o in options] and {o["alias"] for o in options} == set(every)
+        huawei = next(o for o in options if o["alias"] == "huawei")
+        assert huawei["value"] == f"{every['huawei']['name']} · {every['huawei']['label']} · huawei"
+        assert [o["value"].casefold() for o in options] == sorted(o["value"].casefold() for o in options)
+    picks = [i for i in tasks[0]["predictions"][0]["result"] if i.get("from_name") == "canonical_id"]
+    assert picks and all(i["type"] == "choices" and len(i["value"]["choices"]) == 1 for i in picks)
+
+
+def test_a_picked_id_the_repository_no_longer_has_is_a_problem_naming_the_nearest_ids(corpus_copy: Path) -> None:
     export = export_from_predictions(corpus_copy)
-    at = _type_canonical_id(export, "huawie")
+    result, pick = _canonical_item(export)
+    pick["value"]["choices"] = ["huawie"]
     rc, out, _ = _import(corpus_copy, export, "--annotator", "bob")
     assert rc == 1 and not (corpus_copy / "annotations" / "bob").exists()
     problem = next(p for p in out["problems"] if p["code"] == "unknown_canonical_id")
-    assert problem["annotation_id"] == "e6" and problem["pointer"] == f"/0/annotations/0/result/{at}/value/text"
-    assert "huawei" in problem["expected"] and "(nearest: huawei" in problem["hint"] and "new:huawie" in problem["hint"]
+    assert problem["annotation_id"] == "e6" and problem["pointer"] == f"/0/annotations/0/result/{result.index(pick)}/value/choices"
+    assert "huawei" in problem["expected"] and "(nearest: huawei" in problem["hint"] and "'New canonical entity'" in problem["hint"]
     assert problem["message"].endswith("region e6: 'ORG' 'Huawei']")
 
 
-def test_new_prefix_creates_a_canonical_entity_deliberately(corpus_copy: Path) -> None:
+def test_a_new_canonical_id_typed_on_purpose_creates_the_entity(corpus_copy: Path) -> None:
     export = export_from_predictions(corpus_copy)
-    _type_canonical_id(export, "new:huawei-hisilicon")
+    _type_new_canonical_id(export, "huawei-hisilicon")
     rc, out, text = _import(corpus_copy, export, "--annotator", "bob")
     assert rc == 0, text
     back = json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))
     assert next(e for e in back["entities"] if e["id"] == "reg-2023-qiming:e6")["canonical_id"] == "huawei-hisilicon"
     assert {"id": "huawei-hisilicon", "name": "Huawei", "label": "ORG", "kb_ids": []} in back["canonical_entities"]
     assert any("new canonical entity 'huawei-hisilicon'" in n for n in out["notices"])
+    assert any("'huawei-hisilicon' replaces the picked 'huawei'" in n for n in out["notices"])
+
+
+def test_a_new_canonical_id_that_is_no_id_is_a_problem_at_the_region(corpus_copy: Path) -> None:
+    export = export_from_predictions(corpus_copy)
+    _type_new_canonical_id(export, "Huawei Cloud")
+    rc, out, _ = _import(corpus_copy, export, "--annotator", "bob")
+    assert rc == 1 and not (corpus_copy / "annotations" / "bob").exists()
+    assert any("region e6" in p["message"] for p in out["problems"]), out["problems"]
 
 
 def test_a_canonical_id_of_another_document_is_known_and_keeps_its_record(corpus_copy: Path) -> None:
     record = next(r for r in _gold(corpus_copy, "tfi-2021-chip-crisis")["canonical_entities"] if r["id"] == "asml")
     assert record["label"] == "ORG" and "asml" not in {r["id"] for r in _gold(corpus_copy, "reg-2023-qiming")["canonical_entities"]}
     export = export_from_predictions(corpus_copy)
-    _type_canonical_id(export, "asml")
+    _, pick = _canonical_item(export)
+    pick["value"]["choices"] = ["asml"]
     rc, out, text = _import(corpus_copy, export, "--annotator", "bob")
     assert rc == 0, text
     assert record in json.loads((corpus_copy / "annotations/bob/reg-2023-qiming.json").read_text("utf-8"))["canonical_entities"]

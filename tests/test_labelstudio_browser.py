@@ -132,6 +132,13 @@ def _choose(page: Page, *values: str) -> None:
         page.get_by_text(re.compile(rf"^{re.escape(value)}(\[[^\]]*\])?$")).locator("visible=true").click()
 
 
+def _pick_canonical(page: Page, cid: str) -> None:
+    """Open the selected entity's canonical-id list and pick the entity whose id is ``cid`` (each shows name · label · id)."""
+    page.locator(".chipwar-column [data-testid=select-trigger]").locator("visible=true").first.click()
+    page.locator("[role=option]", has_text=re.compile(rf"· {re.escape(cid)}$")).locator("visible=true").first.click()
+    page.screenshot(path="/tmp/h/picked.png")
+
+
 def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelstudio_server, corpus_copy: Path) -> None:
     _, server, token = labelstudio_server
     env = server_env(server, token)
@@ -141,9 +148,7 @@ def test_annotation_drawn_in_chromium_comes_back_with_code_point_offsets(labelst
         _draw(page, "ORG", "Huawei", "q\u0307 — ")
         page.locator(".htx-highlight", has_text="Huawei").first.click()  # select the new region: its attributes show
         _choose(page, "company")
-        canonical = page.get_by_placeholder("canonical_id")
-        canonical.fill("huawei")
-        canonical.press("Enter")
+        _pick_canonical(page, "huawei")
         _submit(page)
     [span] = _pull(corpus_copy, env, server, title, "browser")["entities"]
     start = EMOJI_TEXT.index("Huawei")

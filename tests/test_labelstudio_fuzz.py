@@ -55,7 +55,7 @@ def _item(pick: Callable[[dict], bool]) -> Callable[[list], dict]:
 LABEL = _item(lambda i: i.get("type") == "labels" and i["from_name"] == "claims")
 CHOICE = _item(lambda i: i.get("from_name") == "polarity")
 BOOL = _item(lambda i: i.get("from_name") == "in_quote")
-TEXT = _item(lambda i: i.get("from_name") == "canonical_id")
+CANONICAL = _item(lambda i: i.get("from_name") == "canonical_id")
 NOTE = _item(lambda i: i.get("from_name") == "note")
 RELATION = _item(lambda i: i.get("type") == "relation")
 CUE = _item(lambda i: i.get("from_name") == "attribution_cues")
@@ -105,7 +105,7 @@ FIELDS: dict[str, tuple[Callable[[list], Any], str | int, type | tuple | None]] 
     "choice.value": (CHOICE, "value", dict),
     "choice.value.choices": (lambda e: CHOICE(e)["value"], "choices", list),
     "bool.value.choices": (lambda e: BOOL(e)["value"], "choices", list),
-    "text.value.text": (lambda e: TEXT(e)["value"], "text", list),
+    "canonical.value.choices": (lambda e: CANONICAL(e)["value"], "choices", list),
     "note.value.text": (lambda e: NOTE(e)["value"], "text", None),
     "note.id": (NOTE, "id", str),
     "relation.from_id": (RELATION, "from_id", str),

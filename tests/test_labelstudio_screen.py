@@ -119,6 +119,11 @@ def test_the_selected_regions_attributes_show_beside_the_text_titled_and_defined
         headers = _headers(page)
         assert "Entities: attributes" in headers and "Org type" in headers and "Canonical id" in headers
         assert "The canonical entity this mention refers to." in headers  # the field's definition from schema/
+        picked = page.locator(".chipwar-column [data-testid=select-display-value]").locator("visible=true")
+        assert picked.inner_text().strip() == "Huawei · ORG · huawei"  # the mention's canonical entity, by name
+        # Label Studio's own panel lists the region's values as "Choices: company", without the field: it is hidden, the
+        # column above shows each value under its field's title.
+        assert not page.get_by_text(re.compile(r"^(Choices|Text):")).locator("visible=true").count()
         assert not any(h.startswith(("Claims:", "Bias markers:")) for h in headers)  # only the selected layer's
         _select(page, "Chips are scarce")
         headers = _headers(page)

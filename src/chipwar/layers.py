@@ -50,9 +50,6 @@ LAYER_ATTRIBUTES: Final = {
 #: Document-level label fields: field -> ``$defs`` name.
 DOCUMENT_LABELS: Final = {"genre": "Genre", "primary_frame": "Frame", "tone": "Tone"}
 
-#: Per-layer fields holding free text rather than a closed label set (``note``, on every layer, is not listed).
-LAYER_TEXT_FIELDS: Final = {"zones": (), "entities": ("canonical_id",), "claims": (), "bias_markers": ()}
-
 #: Per-layer boolean fields.
 LAYER_BOOL_FIELDS: Final = {"zones": (), "entities": (), "claims": (), "bias_markers": ("in_quote",)}
 

@@ -4,7 +4,8 @@ exports, and server sync (:mod:`.sync`).
 The import, one module per job, each importing only those above it:
 
 - :mod:`.export` — reading and shape-checking an untrusted export: its tasks, and the annotation of one user;
-- :mod:`.records` — the repository's records an import may keep (provenance, decisions, canonical entities);
+- :mod:`.entities` — the repository's canonical entities: the pick list of a task, the ids an import accepts;
+- :mod:`.records` — the repository's records an import may keep (provenance, decisions, canonical records);
 - :mod:`.regions` — an annotation's result items grouped by region and checked, UTF-16 offsets repaired;
 - :mod:`.links` — relations and cue regions read back: entity references, attribution chains, restatements;
 - :mod:`.spans` — one annotation file from the checked regions: spans, relations, canonical records, document labels;

@@ -36,7 +36,6 @@ from ..layers import (
     LAYER_BOOL_FIELDS,
     LAYER_LABEL_SET,
     LAYER_SPAN_DEF,
-    LAYER_TEXT_FIELDS,
     LAYERS,
     REFERENCE_FIELDS,
     REFERENCE_ROLES,
@@ -52,6 +51,11 @@ CUE_LABEL = "cue"
 CUE_KIND = "cue_kind"
 #: What a cue is, shown when the pointer rests on its label.
 CUE_HINT = "Words that name or point at where a claim comes from (said, according to, analysts say)."
+#: An entity mention's canonical entity: picked from a list the task carries (:data:`CANONICAL_OPTIONS`, every
+#: canonical entity of the repository), or typed as a new id on purpose, never by a typo.
+CANONICAL = "canonical_id"
+NEW_CANONICAL = "new_canonical_id"
+CANONICAL_OPTIONS = "canonical_entities"
 #: Every kind of region: the layers' spans, then cues (which are parts of claims, not spans).
 REGION_KINDS = (*LAYERS, CUES)
 #: The longest chain the config can draw (original source and intermediaries).
@@ -88,7 +92,7 @@ def _controls() -> dict[str, Control]:
     controls += [Control(layer, "labels", (layer,)) for layer in REGION_KINDS]
     for layer in LAYERS:
         controls += [Control(name, "choices", (layer,)) for name in (*LAYER_ATTRIBUTES[layer], *LAYER_BOOL_FIELDS[layer])]
-        controls += [Control(name, "textarea", (layer,)) for name in LAYER_TEXT_FIELDS[layer]]
+    controls += [Control(CANONICAL, "choices", ("entities",)), Control(NEW_CANONICAL, "textarea", ("entities",))]
     controls += [Control(name, "choices", ("claims",)) for name in UNCUED_KINDS]
     controls.append(Control(CUE_KIND, "choices", (CUES,)))
     controls.append(Control(NOTE, "textarea", LAYERS))
@@ -110,7 +114,8 @@ NO_HOTKEY = " "
 HINT_STYLE = "font-weight: normal; color: #555; font-size: 12px; margin-top: -4px"
 #: The editor's look for this config: the attributes column stays in view beside the text while it scrolls, and
 #: relation arrows are drawn only for the relation pointed at in the Relations list (they would cover the text),
-#: with room above the first line for its label, and the (unreachable) hotkeys get no badge.
+#: with room above the first line for its label, and the (unreachable) hotkeys get no badge. Label Studio's region panel
+#: lists the region's values without their fields ("Choices: company"); the column shows them titled, so that list is hidden.
 STYLE = """
 .chipwar-screen { display: flex; gap: 16px; align-items: flex-start; }
 .chipwar-text { flex: 3 1 0; min-width: 0; white-space: pre-wrap; padding-top: 32px; }
@@ -118,6 +123,7 @@ STYLE = """
   padding-left: 12px; border-left: 2px solid #ddd; }
 .relations-overlay g[class*="relationItem"]:not([class*="_highlighted"]) { display: none; }
 .lsf-hint, .lsf-label__hotkey { display: none; }
+.lsf-detailed-region__result { display: none; }
 """
 
 
@@ -174,10 +180,14 @@ def _attributes(group: ET.Element, layer: str, schemas: Schemas) -> None:
     for attr in LAYER_BOOL_FIELDS[layer]:
         _title_and_hint(group, attr, _description(schemas, span_def, attr))
         _choices(group, attr, schemas, None, per_region=True, layer=layer)
-    for attr in LAYER_TEXT_FIELDS[layer]:
-        _title_and_hint(group, attr, _description(schemas, span_def, attr))
-        ET.SubElement(group, "TextArea", name=attr, toName=TEXT_NAME, perRegion="true", maxSubmissions="1",
-                      editable="true", placeholder=attr)
+    if layer == "entities":
+        _title_and_hint(group, CANONICAL, _description(schemas, span_def, CANONICAL))
+        ET.SubElement(group, "Choices", name=CANONICAL, toName=TEXT_NAME, choice="single", layout="select", value=f"${CANONICAL_OPTIONS}",
+                      perRegion="true", visibleWhen="region-selected", whenTagName=layer)
+        _title_and_hint(group, "new canonical entity", "Only when the list has no entry for it: type the new entity's id "
+                        "(lowercase letters, digits and '-', e.g. acme-chips); leave the list unset.")
+        ET.SubElement(group, "TextArea", name=NEW_CANONICAL, toName=TEXT_NAME, perRegion="true", maxSubmissions="1",
+                      editable="true", placeholder="new canonical id")
     if layer == "claims":
         for label, attr in zip(SOURCE_LABELS, UNCUED_KINDS, strict=True):
             _title_and_hint(group, f"{label} without a cue: kind",

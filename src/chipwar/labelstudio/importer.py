@@ -42,8 +42,9 @@ from ..schema import load_schemas
 from ..validation.annotations import check_annotation_data
 from ..writer import NOT_A_FILE, ChangedMeanwhile, Content, Transaction, current, reading
 from .config import SOURCE_LABELS, UNCUED_KINDS
+from .entities import canonical_registry
 from .export import TaskLocation, check_export, choose_annotation, read_export, task_document
-from .records import canonical_registry, trusted_bases
+from .records import trusted_bases
 from .spans import Built, build_annotation
 from .tasks import TASK_KEY
 

@@ -111,7 +111,7 @@ class _Linker:
         if cid is None:
             self.where.problem("bad_relation", f"the {name!r} relation points at an entity mention without a canonical_id", *parts,
                                region=from_id, expected="an entity with a canonical_id", found=f"{from_id} -> {to_id}",
-                               hint=f"type the canonical_id of {to_id} in Label Studio")
+                               hint=f"pick the canonical id of {to_id} in Label Studio")
         return cid
 
     def reference(self, parts: tuple, name: str, from_id: str, to_id: str) -> None:

@@ -101,21 +101,3 @@ def same_record(old: dict, new: dict) -> bool:
         return span_digest(old) == span_digest(new)
     except (TypeError, orjson.JSONEncodeError):  # a record nested past what can be hashed is not the same
         return False
-
-
-def canonical_registry(corpus: Corpus) -> dict[str, dict]:
-    """Every canonical-entity record of the repository's annotation files by id, the first found kept: the ids an
-    annotator may use without creating one (``new:ID`` creates one deliberately, :mod:`.spans`)."""
-    registry: dict[str, dict] = {}
-    for set_name in corpus.set_names():
-        for doc_id in corpus.doc_ids():
-            raw = read_existing(corpus.annotation_path(set_name, doc_id))
-            try:
-                data = loads_json(raw) if raw is not None else None
-            except ValueError:
-                continue
-            records = data.get("canonical_entities") if isinstance(data, dict) else None
-            for record in records if isinstance(records, list) else ():
-                if isinstance(record, dict) and isinstance(record.get("id"), str):
-                    registry.setdefault(record["id"], record)
-    return registry

@@ -2,7 +2,8 @@
 
 A region's span id is made from its Label Studio id (:func:`span_id`), so it is stable across
 pulls and never reused; cue regions are parts of claims, not spans. A mention's canonical_id
-must name an existing canonical entity unless typed as ``new:ID``. Relations fill the
+is picked from the repository's canonical entities, or typed as a new one in its own field
+(:mod:`.entities`). Relations fill the
 reference fields, chains and restatements of claims and markers (:mod:`.links`). A span or document label that comes
 back unchanged keeps the provenance the repository records for it (:mod:`.records`); a new
 or changed one is the annotator's, dated when Label Studio stored the annotation. The
@@ -19,16 +20,11 @@ from typing import Any
 from ..layers import DOCUMENT_LABELS, LAYER_BOOL_FIELDS, LAYER_ID_PREFIX, LAYER_SPAN_DEF, LAYERS
 from ..report import short
 from ..schema import Schemas
-from .config import CUES, DOCUMENT_NOTE
+from .config import CANONICAL, CUES, DOCUMENT_NOTE, NEW_CANONICAL
 from .export import EXPORT_HINT, TaskLocation, created, shown, user_key
 from .links import Links, link_spans, order_restates
 from .records import base_spans, same_record
 from .regions import Item, Region, check_region, group, take_values
-
-#: The mention's field naming its canonical entity, typed in Label Studio.
-CANONICAL_FIELD = "canonical_id"
-#: Typed before a canonical id, creates that canonical entity: deliberately, never by a typo.
-NEW_CANONICAL = "new:"
 
 
 @dataclass
@@ -50,7 +46,7 @@ class Built:
 def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, dict], text: str, sha: str, bases: list[dict],
                      registry: dict[str, dict], annotator: str, kind: str, notices: list[str], repaired: list[str]) -> Built | None:
     """Build one annotation file from one Label Studio annotation and the repository's records (``registry``: the canonical
-    entities of :func:`.records.canonical_registry`); problems go to the report."""
+    entities of :func:`.entities.canonical_registry`); problems go to the report."""
     index, ann = chosen
     items = ann.get("result")
     if not isinstance(items, list):
@@ -74,7 +70,7 @@ def build_annotation(schemas: Schemas, where: TaskLocation, chosen: tuple[int, d
     provenance = {"agent": annotator, "origin": "labelstudio", "created": created(ann, where, notices)}
     spans, region_spans = _make_spans(schemas, where.doc_id or "", list(checked.values()), provenance, where.rel, notices)
     records = {**registry, **{r["id"]: r for base in reversed(bases) for r in _records(base)}}
-    _check_canonical_ids(region_spans, regions, set(records), where)
+    _resolve_canonical_ids(region_spans, checked, regions, set(records), where, notices)
     links = link_spans(relations, regions, checked, region_spans, where)
     for layer in LAYERS:
         spans[layer].sort(key=lambda s: (s["start"], -s["end"], s["label"]))
@@ -148,33 +144,40 @@ def _records(base: dict) -> list[dict]:
     return [r for r in records if isinstance(r, dict) and isinstance(r.get("id"), str)] if isinstance(records, list) else []
 
 
-def _check_canonical_ids(region_spans: dict[str, list[tuple[str, dict]]], regions: dict[str, list[Item]], known: set[str],
-                         where: TaskLocation) -> None:
-    """Every mention's canonical_id must be an existing canonical entity's: a typo never creates one. ``new:ID`` creates
-    one deliberately (the prefix is dropped); an unknown id is a problem naming the nearest existing ones."""
+def _resolve_canonical_ids(region_spans: dict[str, list[tuple[str, dict]]], checked: dict[str, Region],
+                           regions: dict[str, list[Item]], known: set[str], where: TaskLocation, notices: list[str]) -> None:
+    """Each mention's canonical entity: the id typed as a new entity when there is one (typed on purpose, it replaces the
+    pick), else the one picked from the task's list, which must still be one of the repository's: an id the list no longer
+    has is a problem naming the nearest existing ones."""
     for rid, made in region_spans.items():
         for layer, span in made:
-            cid = span.get(CANONICAL_FIELD) if layer == "entities" else None
+            if layer != "entities":
+                continue
+            typed = (checked[rid].attrs.get(NEW_CANONICAL) or "").strip()
+            if typed:
+                if span[CANONICAL] not in (None, typed):
+                    notices.append(f"{where.rel}: region {rid} ({short(span['text'])}): the new canonical id {short(typed)} "
+                                   f"replaces the picked {short(span[CANONICAL])}")
+                span[CANONICAL] = typed
+                continue
+            cid = span[CANONICAL]
             if cid is None or cid in known:
                 continue
-            if cid.startswith(NEW_CANONICAL):
-                span[CANONICAL_FIELD] = cid[len(NEW_CANONICAL):]
-                continue
             nearest = difflib.get_close_matches(cid, sorted(known), n=3, cutoff=0.6)
-            item = next(i for i in regions[rid] if i.control.name == CANONICAL_FIELD)
+            item = next(i for i in regions[rid] if i.control.name == CANONICAL)
             where.problem("unknown_canonical_id", f"canonical_id {short(cid)} is no existing canonical entity", *item.parts, "value",
-                          "text", region=rid, expected=f"an existing id{', e.g. ' + ', '.join(nearest) if nearest else ''}",
-                          found=short(cid), hint=f"in Label Studio, select region {rid} and correct its canonical_id"
-                          f"{' (nearest: ' + ', '.join(nearest) + ')' if nearest else ''}, or type {NEW_CANONICAL}{cid} to create "
-                          "a new canonical entity; press Update, then pull again")
+                          "choices", region=rid, expected=f"an existing id{', e.g. ' + ', '.join(nearest) if nearest else ''}",
+                          found=short(cid), hint=f"in Label Studio, select region {rid} and pick its canonical id from the list"
+                          f"{' (nearest: ' + ', '.join(nearest) + ')' if nearest else ''}, or type {cid} under 'New canonical "
+                          "entity' to create it; press Update, then pull again")
 
 
 def _canonical(entities: list[dict], records: dict[str, dict], rel: str, notices: list[str]) -> list[dict]:
     """A record per canonical id the mentions use: the repository's, else a new one from its first mention (noticed)."""
     first_mention: dict[str, dict] = {}
     for ent in entities:
-        if ent[CANONICAL_FIELD] is not None:
-            first_mention.setdefault(ent[CANONICAL_FIELD], ent)
+        if ent[CANONICAL] is not None:
+            first_mention.setdefault(ent[CANONICAL], ent)
     made = []
     for cid, first in sorted(first_mention.items()):
         if cid not in records:

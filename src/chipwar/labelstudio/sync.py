@@ -18,7 +18,7 @@ from ..ids import check_set_name
 from ..report import short
 from ..schema import load_schemas
 from . import LabelStudioError
-from .config import label_config
+from .config import CANONICAL_OPTIONS, label_config
 from .importer import ImportResult, import_tasks
 from .tasks import LIST_TITLE, TASK_KEY, build_tasks
 
@@ -27,7 +27,7 @@ DEFAULT_PROJECT = "chipwar"
 VIEW_TITLE = "Documents"
 #: Columns hidden from it (Label Studio's ids): the task's internal data and the server's bookkeeping. What stays is
 #: the task's number, the document's title and publisher, and its progress (completed, annotations, skipped, annotators).
-VIEW_HIDDEN = (*(f"tasks:data.{key}" for key in ("text", "doc_id", "text_sha256", TASK_KEY)), "tasks:inner_id",
+VIEW_HIDDEN = (*(f"tasks:data.{key}" for key in ("text", "doc_id", "text_sha256", CANONICAL_OPTIONS, TASK_KEY)), "tasks:inner_id",
                "tasks:total_predictions", "tasks:annotations_results", "tasks:annotations_ids", "tasks:predictions_score",
                "tasks:predictions_model_versions", "tasks:predictions_results", "tasks:file_upload", "tasks:storage_filename",
                "tasks:created_at", "tasks:updated_at", "tasks:updated_by", "tasks:avg_lead_time", "tasks:draft_exists")

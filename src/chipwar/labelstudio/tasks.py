@@ -1,7 +1,8 @@
 """Tasks: one per document, with an annotation set's spans as predictions (Label Studio result items, our ids).
 
 A task's ``data`` holds the text, the doc id and the text's SHA-256, the document's title
-and publisher (what the task list shows; null when the metadata has none), and under ``chipwar``
+and publisher (what the task list shows; null when the metadata has none), the repository's
+canonical entities to pick a mention's from (:mod:`.entities`), and under ``chipwar``
 only which set its predictions came from and the SHA-256 of that set's file as it was
 then. Everything else the repository knows about a span (its provenance, the set's
 decisions, the canonical-entity records) stays in the repository: the importer reads it
@@ -17,12 +18,14 @@ from ..corpus import Corpus
 from ..errors import DataError
 from ..files import dumps_json, read_json, sha256_text
 from ..ids import check_set_name
-from ..layers import CHAIN_FIELD, DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_BOOL_FIELDS, LAYER_TEXT_FIELDS, LAYERS, RESTATES_FIELD
+from ..layers import CHAIN_FIELD, DOCUMENT_LABELS, LAYER_ATTRIBUTES, LAYER_BOOL_FIELDS, LAYERS, RESTATES_FIELD
 from ..report import Report
 from ..schema import load_schemas
 from ..validation.annotations import check_annotation_data
 from . import LabelStudioError
 from .config import (
+    CANONICAL,
+    CANONICAL_OPTIONS,
     CUE_KIND,
     CUE_LABEL,
     CUES,
@@ -36,6 +39,7 @@ from .config import (
     TEXT_NAME,
     UNCUED_KINDS,
 )
+from .entities import canonical_options, canonical_registry
 
 #: The key of a task's ``data`` that says which set (and which version of its file) the predictions came from.
 TASK_KEY = "chipwar"
@@ -69,13 +73,15 @@ def build_tasks(corpus: Corpus, set_name: str | None) -> list[dict[str, Any]]:
             raise LabelStudioError(f"annotations/{set_name}/: no such annotation set (sets: {', '.join(corpus.set_names()) or 'none'})",
                                    hint="pass --set with one of the sets, or --set '' for tasks without predictions")
     schemas = load_schemas(corpus.schema_dir) if set_name is not None else None
+    options = canonical_options(canonical_registry(corpus))
     tasks = []
     for doc_id in corpus.doc_ids():
         text = read_document_text(corpus, doc_id)
         if text is None:
             raise DataError(f"corpus/{doc_id}.txt: missing or not UTF-8", hint="run `chipwar validate` and fix the corpus first")
         data: dict[str, Any] = {"text": text, "doc_id": doc_id, "text_sha256": sha256_text(text),
-                                **list_fields(corpus, doc_id), TASK_KEY: None}
+                                **list_fields(corpus, doc_id), CANONICAL_OPTIONS: options,
+                                TASK_KEY: None}
         task: dict[str, Any] = {"data": data}
         path = corpus.annotation_path(set_name, doc_id) if set_name is not None else None
         if schemas is not None and path is not None and path.is_file():
@@ -134,9 +140,10 @@ def to_results(ann: dict[str, Any]) -> list[dict[str, Any]]:
                     results.append(_value(span, attr, "choices", [span[attr]]))
             for attr in LAYER_BOOL_FIELDS[layer]:
                 results.append(_value(span, attr, "choices", ["true" if span[attr] else "false"]))
-            for attr in (*LAYER_TEXT_FIELDS[layer], NOTE):
-                if span[attr] is not None:
-                    results.append(_value(span, attr, "textarea", [span[attr]]))
+            if layer == "entities":
+                results.append(_value(span, CANONICAL, "choices", [span[CANONICAL]]))
+            if span[NOTE] is not None:
+                results.append(_value(span, NOTE, "textarea", [span[NOTE]]))
     pairs = _Pairs(ann)
     for layer in LAYERS:
         for span in ann[layer]:
