@@ -86,6 +86,16 @@ def test_a_folder_with_files_is_never_replaced(root: Path, tmp_path: Path) -> No
     assert rc == 2 and "refused" in out["error"]["message"] and tree(tmp_path / "p") == before
 
 
+def test_a_killed_prepare_leaves_no_staging_folder_behind_the_next_one(root: Path, tmp_path: Path) -> None:
+    packets = tmp_path / "packets"
+    stale = packets / ".p.k1ll3d.partial"  # what a prepare killed while writing leaves beside its --out
+    stale.mkdir(parents=True)
+    (stale / "GUIDELINES.md").write_text("half", "utf-8")
+    rc, out = _prepare(root, packets / "p")
+    assert rc == 0, out
+    assert sorted(p.name for p in packets.iterdir()) == ["p"] and (packets / "p" / f"{DOC}.json").is_file()
+
+
 def _fill(folder: Path) -> None:
     path = folder / f"{DOC}.json"
     data = json.loads(path.read_text("utf-8"))

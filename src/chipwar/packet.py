@@ -17,6 +17,7 @@ annotator left them (``null`` unless a program recorded them).
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from .files import dumps_json, loads_json, sha256_bytes, sha256_text
 from .ids import check_doc_id, check_set_name
 from .layers import LAYERS
 from .leakage import find_leaks, schema_descriptions
+from .outputs import locked_folder
 from .report import Problem, Report, pointer, short
 from .schema import ANNOTATIONS_SCHEMA, DOCUMENT_SCHEMA, SchemaError, load_schemas
 from .validation.annotations import check_annotation_data
@@ -141,24 +143,38 @@ def prepare_packet(corpus: Corpus, doc_id: str, annotator: str, out: Path, *, ki
     return Packet(out, doc_id, annotator, sorted(files), given)
 
 
+#: The suffix of a packet's staging folder beside its --out.
+STAGING_SUFFIX = ".partial"
+
+
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
-    """Stage every file in a sibling folder, then rename it into place: a killed run leaves no half packet."""
+    """Stage every file in a sibling folder, then rename it into place: a killed run leaves no half packet, and its
+    staging folder is removed by the next prepare into the same place (under the parent folder's lock, so never a live one)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     except OSError as exc:
         raise EnvironmentProblem(f"--out {out}: cannot create ({exc.strerror})", hint="check the path and permissions") from None
-    try:
-        os.chmod(staging, 0o777 & ~(0o666 & ~file_mode()))  # a folder's usual mode (0755 under umask 022)
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        fsync_dir(staging)
-        if out.exists():
-            out.rmdir()
-        os.rename(staging, out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentProblem(f"--out {out}: cannot write ({exc.strerror}); nothing written", hint="check the path and free space") from None
+    with locked_folder(out.parent):
+        for stale in out.parent.glob(f".{glob.escape(out.name)}.*{STAGING_SUFFIX}"):
+            shutil.rmtree(stale, ignore_errors=True)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):  # again, under the lock: another prepare may have won
+            raise UsageError(f"--out {out}: exists and is not an empty folder; refused (nothing of it is replaced)",
+                             hint="pass a new folder, e.g. packets/<annotator>/<doc_id>")
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=STAGING_SUFFIX, dir=out.parent))
+        except OSError as exc:
+            raise EnvironmentProblem(f"--out {out}: cannot create ({exc.strerror})", hint="check the path and permissions") from None
+        try:
+            os.chmod(staging, 0o777 & ~(0o666 & ~file_mode()))  # a folder's usual mode (0755 under umask 022)
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+            fsync_dir(staging)
+            if out.exists():
+                out.rmdir()
+            os.rename(staging, out)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise EnvironmentProblem(f"--out {out}: cannot write ({exc.strerror}); nothing written", hint="check the path and free space") from None
 
 
 @dataclass
