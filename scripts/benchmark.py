@@ -8,6 +8,9 @@ Every command is compared with a floor measured in the same run, on the same cor
 - ``chipwar build`` against parsing the same sources and writing the same tables
   (documents with nested layers, one row per entity, claim and bias marker) as zstd
   Parquet with pyarrow (target: at most 3x);
+- ``chipwar review`` (the static review site of the gold set, with the corpus figures) against
+  ``chipwar build`` of the same corpus: both read every document and write a folder for
+  readers (target: at most 1x);
 - a cold ``datasets.load_dataset`` of each config (a new, empty cache) against
   ``pyarrow.parquet.read_table`` of the same files; both in a process that has already
   imported pyarrow and datasets, so only the read is timed (target: at most 2x).
@@ -65,6 +68,11 @@ def _python(snippet: str, *args: str) -> list[str]:
     return [sys.executable, "-c", snippet, *args]
 
 
+def review_out(root: Path) -> Path:
+    """Where ``chipwar review`` writes: beside the corpus, never inside the checkout."""
+    return root.parent / f"{root.name}-review"
+
+
 #: Commands run in this order in every round: the builds come before the loads that read them.
 COMMANDS: list[Command] = [
     Command("floor", lambda root, _: _python(FLOOR, str(root))),
@@ -73,6 +81,8 @@ COMMANDS: list[Command] = [
     Command("build_floor", lambda root, _: _python(BUILD_FLOOR, str(root), str(root / "floor-dist"))),
     Command("build", lambda root, chipwar: [chipwar, "build", "--corpus", str(root), "--out", str(root / "dist")],
             floor="build_floor", max_floor_ratio=3.0),
+    Command("review", lambda root, chipwar: [chipwar, "review", "--corpus", str(root), "--out", str(review_out(root))],
+            floor="build", max_floor_ratio=1.0),
     *(cmd for config in LOAD_CONFIGS for cmd in (
         Command(f"read:{config}", lambda root, _, c=config: _python(LOAD, "floor", str(root / "dist"), c), self_timed=True),
         Command(f"load:{config}", lambda root, _, c=config: _python(LOAD, "load_dataset", str(root / "dist"), c),
@@ -248,6 +258,7 @@ def bench_size(label: str, docs: int, anns: int, args: argparse.Namespace, work:
             log(f"[{label}] {cmd.name} run {r}/{args.repeat}: {run.wall_s:.2f} s, {run.rss_mib:.0f} MiB, exit {run.exit_code}")
     if not args.keep:
         shutil.rmtree(root)
+        shutil.rmtree(review_out(root), ignore_errors=True)
     results = {}
     for cmd in COMMANDS:
         rs = runs[cmd.name]

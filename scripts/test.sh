@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+# cffconvert (the Citation File Format's validator, for the CITATION.cff test) pins jsonschema<4 since 2021, which would
+# downgrade the project's jsonschema; its validation runs with 4.x, so it is installed without that pin.
+.venv/bin/python -m pip install --quiet pykwalify ruamel.yaml requests click
+.venv/bin/python -m pip install --quiet --no-deps 'cffconvert==2.0.0'
 python3 scripts/labelstudio_server.py install
 # Debian's chromium for the browser tests (never 'playwright install'), and Debian's CJK and emoji fonts
 # so that the screen tests (and their screenshots) show Chinese text and emoji rather than boxes.

@@ -49,7 +49,8 @@ ARGS = {
     "agree": ["a", "b"], "intake": ["{file}", "--doc-id", "new-doc", "--rights", "r"], "reanchor": ["some-doc", "{file}", "--reason", "r"],
     "release": ["1.0.1"], "labelstudio import": ["{file}", "--annotator", "alice"], "labelstudio pull": ["--annotator", "alice"],
     "labelstudio tasks": ["--out", "{dir}/tasks.json"], "packet prepare": ["some-doc", "--annotator", "alice", "--out", "{dir}/packet"],
-    "packet submit": ["{dir}"],
+    "packet submit": ["{dir}"], "export": ["conll", "--out", "{dir}/out"], "import brat": ["{dir}", "--annotator", "alice"],
+    "review": ["--out", "{dir}/site"],
 }
 CORPUS_COMMANDS = [c for c in COMMANDS if "--corpus" in run_chipwar(*c, "--help").stdout]
 

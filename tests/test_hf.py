@@ -205,6 +205,36 @@ def test_card_and_files_carry_version_and_datasheet(synthetic: Path, built: Path
         assert pq.read_schema(path).metadata[b"chipwar.dataset_version"] == version.encode()
 
 
+def test_card_shows_its_figures_which_are_no_data(synthetic: Path, built: Path, tmp_path: Path) -> None:
+    from datasets import get_dataset_config_names
+
+    from chipwar.plots import FIGURE_NAMES, corpus_figures, read_figures
+    from chipwar.schema import load_schemas
+
+    figures = read_figures(built / "figures")
+    assert [f.name for f in figures] == list(FIGURE_NAMES[:3])  # the synthetic datasheet has no agreement block
+    corpus = Corpus(synthetic)
+    assert figures == corpus_figures(corpus, load_schemas(corpus.schema_dir), "gold")  # counted by the build = counted on their own
+    card = (built / "README.md").read_text("utf-8")
+    marker = json.loads((built / ".chipwar-build.json").read_text("utf-8"))
+    for figure in figures:
+        assert f"](figures/{figure.name}.svg)" in card and f"*{figure.title}*" in card
+        assert f"figures/{figure.name}.svg" in marker["files"]
+    assert sorted(get_dataset_config_names(str(built))) == sorted(CONFIGS)
+    default = load_dataset(str(built), cache_dir=str(tmp_path / "cache"))
+    assert sum(len(s) for s in default.values()) == len(corpus.doc_ids()) and "text" in next(iter(default.values())).features
+
+
+def test_repository_card_has_the_datasheets_agreement_figure(repo_builds: tuple[Path, Path]) -> None:
+    from chipwar.plots import read_figures
+
+    full, bare = repo_builds
+    figures = read_figures(full / "figures")
+    assert figures[-1].name == "agreement" and "`pass-1`, `pass-2`, `pass-3`" in figures[-1].title  # DATASHEET.md's sets
+    assert read_figures(bare / "figures") == figures  # the figures hold no article text: the same in both variants
+    assert "![Agreement of pass-1, pass-2, pass-3" in (full / "README.md").read_text("utf-8")
+
+
 def test_build_refuses_a_missing_set(synthetic: Path, tmp_path: Path) -> None:
     result = run_chipwar("build", "--out", str(tmp_path / "out"), "--corpus", str(synthetic), "--set", "nobody")
     assert result.returncode == 2 and "annotations/nobody/" in result.stderr and "gold" in result.stderr
@@ -363,6 +393,19 @@ def test_publish_sends_only_the_files_the_build_made(built: Path, tmp_path: Path
     deleted = [op.path_in_repo for op in calls["operations"] if type(op).__name__ == "CommitOperationDelete"]
     assert added == made and deleted == ["data/ner/train-old.parquet"] and calls["tag"] == TAG
     assert "hf_test_token" not in sent.stdout + sent.stderr
+
+
+def test_publish_removes_figures_an_earlier_build_made(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import HfApi
+
+    sent: list = []
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: repo_id)
+    monkeypatch.setattr(HfApi, "list_repo_files", lambda self, repo_id, **kw: ["figures/agreement.svg", "figures/labels-per-layer.svg"])
+    monkeypatch.setattr(HfApi, "create_commit", lambda self, repo_id, operations, **kw: sent.extend(operations) or "commit-url")
+    result = run_chipwar("publish", "--repo-id", "me/chipwar", "--folder", str(built), env={"HF_TOKEN": "hf_test_token", "HF_HUB_OFFLINE": "0"})
+    assert result.returncode == 0, result.stderr
+    deleted = [op.path_in_repo for op in sent if type(op).__name__ == "CommitOperationDelete"]
+    assert deleted == ["figures/agreement.svg"]  # the synthetic build drew no agreement figure; its other figures replace the old
 
 
 def test_publish_refuses_a_folder_that_is_not_a_build(built: Path, tmp_path: Path) -> None:

@@ -55,6 +55,11 @@ def _set_name(corpus: Corpus, name: str) -> str:
 _BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- END GENERATED -->)", re.S)
 
 
+def block_specs(text: str) -> list[list[str]]:
+    """The spec of every generated block in ``text`` that has one, in order, as words (``["agreement", "pass-1", "pass-2"]``)."""
+    return [spec for m in _BLOCK.finditer(text) if (spec := m["spec"].split())]
+
+
 def render_labels(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
     """A Markdown table of one label set: label, definition and any ``x-`` mapping columns."""
     (def_name,) = args

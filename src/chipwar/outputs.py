@@ -22,11 +22,13 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import orjson
 
+from .corpus import CorpusNotFound, find_corpus
 from .errors import EnvironmentProblem, UsageError
 from .writer import NAME_MAX, exclusive_lock, fsync_dir, replace_file
 
@@ -135,12 +137,14 @@ def _members(folder: Path) -> Iterator[str]:
             yield (base / name).as_posix()
 
 
-def check_output_folder(path: Path, what: str) -> Path:
+def check_output_folder(path: Path, what: str, made_by: str | None = None) -> Path:
     """Refuse an output folder that a build must not replace; return it resolved.
 
     A folder is replaced only when it is missing, empty, or an earlier chipwar build that still
-    holds only the files it made (its :data:`BUILD_MARKER` lists them): anything else would be
-    lost. Nor may it be a file, or sit inside a chipwar build. Reads only; writes nothing.
+    holds only the files it made (its :data:`BUILD_MARKER` lists them) and, given ``made_by``,
+    was made by that command (a review never replaces a dataset, nor an export a review):
+    anything else would be lost. Nor may it be a file, or sit inside a chipwar build. Reads
+    only; writes nothing.
     """
     out = path.resolve()
     if len(os.fsencode(out.name)) > NAME_MAX - _SUFFIX_ROOM:
@@ -166,6 +170,9 @@ def check_output_folder(path: Path, what: str) -> Path:
                               f"too old to write {BUILD_MARKER} must be removed by hand first)")
     if marker is None:
         return out
+    if made_by is not None and marker.get("made_by", made_by) != made_by:
+        raise UsageError(f"{what} {path}: refused, it holds the output of {marker.get('made_by')}, not of {made_by}; replacing it "
+                         "would lose it", hint="pass a new or empty folder, or one an earlier run of this command wrote")
     listed = {BUILD_MARKER, *marker["files"]}
     extra = []
     for member in _members(out):
@@ -178,6 +185,23 @@ def check_output_folder(path: Path, what: str) -> Path:
         raise UsageError(f"{what} {path}: refused, this earlier chipwar build now also holds files it did not make ({shown}); "
                          "replacing it would lose them", hint="move them out of the folder (or remove them), then run again")
     return out
+
+
+def check_out(out: Path, corpus_root: Path | None, made_by: str, what: str = "--out") -> Path:
+    """Refuse an output folder before anything is read or written; return it resolved.
+
+    It may not be, contain or sit inside the files of the corpus at ``corpus_root`` nor of any
+    checkout around it (:func:`check_output`), and must be new, empty or an earlier output of
+    the command ``made_by`` (:func:`check_output_folder`).
+    """
+    roots = [corpus_root] if corpus_root is not None else []
+    try:
+        roots.append(find_corpus(out).root)
+    except CorpusNotFound:
+        pass
+    for root in roots:
+        check_output(out, root, what)
+    return check_output_folder(out, what, made_by)
 
 
 @contextmanager
@@ -207,16 +231,29 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
+#: Files flushed at once by :func:`_sync_tree`: the disk queues the flushes, and a site of 20,000 pages is not flushed
+#: one file after another (measured: 2,269 files took 5.5 s in turn, 0.3 s 16 at a time).
+SYNC_THREADS = 16
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _sync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder`` to disk, so the swap never shows a torn build."""
+    folders, files = [], []
     for dirpath, _, filenames in os.walk(folder):
-        for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fsync_dir(Path(dirpath))
+        folders.append(Path(dirpath))
+        files += [os.path.join(dirpath, name) for name in filenames]
+    with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
+        list(pool.map(_fsync_file, files))  # list(): an error of any flush is raised here
+    for path in folders:
+        fsync_dir(path)
 
 
 class FolderBuild:
@@ -267,7 +304,7 @@ class FolderBuild:
         self._stack.enter_context(locked_folder(self.out.parent))
         try:
             self._recover()
-            check_output_folder(self.out, self.what)
+            check_output_folder(self.out, self.what, self.info.get("made_by"))
             self._staging = self.out.with_name(f".{self.out.name}{STAGING_TAG}{secrets.token_hex(6)}")
             self._staging.mkdir(mode=0o777)  # less the umask, like any new folder (never mkdtemp's 0700)
         except BaseException as exc:

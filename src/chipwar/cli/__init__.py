@@ -91,9 +91,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import corpus, hf, labelstudio, packet, versions
+    from . import corpus, export, hf, imports, labelstudio, packet, review, versions
 
-    for module in (corpus, hf, versions, packet):
+    for module in (corpus, hf, versions, packet, review, export, imports):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(labelstudio.labelstudio)

@@ -89,3 +89,24 @@ def finish(report: Report | None = None, result: dict[str, Any] | None = None, l
         for line in failed or []:
             click.echo(printable(line), err=True)
     ctx.exit(code)
+
+
+def import_summary(corpus: Corpus, result: Any, fix_where: str, next_step: str) -> None:
+    """Render an import into an annotation set (Label Studio's or brat's result: written, unchanged, conflicts, repaired,
+    notices, blocked, report): what was written or why nothing was, and what to do next."""
+    data = {"written": [corpus.rel(p) for p in result.written], "unchanged": [corpus.rel(p) for p in result.unchanged],
+            "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired, "notices": result.notices}
+    lines = [f"note: {printable(line)}" for line in (*result.repaired, *result.notices)]
+    failed = []
+    if result.report.errors:
+        failed.append(f"import: {len(result.report.errors)} problem(s); nothing written. Fix them in {fix_where} and import again.")
+    elif result.blocked:
+        failed += [f"conflict: {corpus.rel(path)} exists and differs from the import" for path in result.conflicts]
+        failed.append("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.")
+    elif not result.written:
+        lines.append(f"import: nothing changed since the last import; no file written ({len(result.unchanged)} unchanged).")
+    else:
+        lines.append(f"import: wrote {len(result.written)} file(s), {len(result.unchanged)} unchanged, "
+                     f"{len(result.repaired)} span(s) repaired.")
+        lines.append(f"Next: {next_step}")
+    finish(result.report, data, lines, failed=failed, exit_code=1 if failed else 0)

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..corpus import Corpus
 from ..files import dumps_json
 from ..ids import check_set_name
 from ..labelstudio import write_output
 from ..labelstudio.config import checked_config
-from ..labelstudio.importer import ImportResult, import_file
+from ..labelstudio.importer import import_file
 from ..labelstudio.tasks import build_tasks
 from ..schema import load_schemas
-from ._util import CORPUS, FORMAT, finish, open_corpus
+from ._util import CORPUS, FORMAT, finish, import_summary, open_corpus
 
 ANNOTATOR = click.option("--annotator", required=True, help="Set to write: annotations/NAME/ (a-z, 0-9, -, _).")
 USER = click.option("--user", default=None, help="Import only this Label Studio user's annotations (e-mail or user id).")
@@ -22,6 +21,9 @@ KIND = click.option("--kind", type=click.Choice(["person", "model", "team", "imp
                     help="Who the Label Studio user is, recorded in the file's annotator.")
 REPLACE = click.option("--replace", is_flag=True, help="Overwrite annotation files that differ (listed as conflicts otherwise).")
 PROJECT = click.option("--project", "title", default="chipwar", show_default=True, help="Label Studio project title.")
+
+#: What to do after an import that wrote files.
+NEXT = "`chipwar validate`, then `chipwar agree` against another set, then commit."
 
 
 @click.group("labelstudio")
@@ -100,7 +102,7 @@ def import_command(export_file: Path, annotator: str, user: str | None, kind: st
     """
     check_set_name(annotator)
     corpus = open_corpus(corpus_path)
-    _import_summary(corpus, import_file(corpus, export_file, annotator, user=user, kind=kind, replace=replace))
+    import_summary(corpus, import_file(corpus, export_file, annotator, user=user, kind=kind, replace=replace), "Label Studio", NEXT)
 
 
 @labelstudio.command("push")
@@ -151,23 +153,4 @@ def pull_command(annotator: str, user: str | None, kind: str, replace: bool, tit
 
     check_set_name(annotator)
     corpus = open_corpus(corpus_path)
-    _import_summary(corpus, pull(corpus, annotator, title, user=user, kind=kind, replace=replace))
-
-
-def _import_summary(corpus: Corpus, result: ImportResult) -> None:
-    data = {"written": [corpus.rel(p) for p in result.written], "unchanged": [corpus.rel(p) for p in result.unchanged],
-            "conflicts": [corpus.rel(p) for p in result.conflicts], "repaired": result.repaired, "notices": result.notices}
-    lines = [f"note: {line}" for line in (*result.repaired, *result.notices)]
-    failed = []
-    if result.report.errors:
-        failed.append(f"import: {len(result.report.errors)} problem(s); nothing written. Fix them in Label Studio and pull again.")
-    elif result.blocked:
-        failed += [f"conflict: {corpus.rel(path)} exists and differs from the import" for path in result.conflicts]
-        failed.append("import: nothing written. Compare with `git diff` after --replace, or import under another --annotator.")
-    elif not result.written:
-        lines.append(f"import: nothing changed since the last import; no file written ({len(result.unchanged)} unchanged).")
-    else:
-        lines.append(f"import: wrote {len(result.written)} file(s), {len(result.unchanged)} unchanged, "
-                     f"{len(result.repaired)} span(s) repaired.")
-        lines.append("Next: `chipwar validate`, then `chipwar agree` against another set, then commit.")
-    finish(result.report, data, lines, failed=failed, exit_code=1 if failed else 0)
+    import_summary(corpus, pull(corpus, annotator, title, user=user, kind=kind, replace=replace), "Label Studio", NEXT)

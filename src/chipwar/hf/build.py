@@ -3,6 +3,7 @@
 Layout of the folder::
 
     README.md                      dataset card; YAML `configs:` and `dataset_info` generated
+    figures/<name>.svg             the card's figures (chipwar.plots), shown on the Hub page; no config reads them
     data/<config>/<split>-<hash>.parquet   zstd Parquet, named by content hash
     schema/, DATASHEET.md, LICENSE, VERSION   carried along (rehydration rebuilds from them)
 
@@ -29,24 +30,30 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
 from .. import __version__
-from ..corpus import Corpus, CorpusNotFound, find_corpus
+from ..corpus import Corpus
 from ..errors import DataError, UsageError
 from ..ids import check_set_name
-from ..outputs import FolderBuild, check_output, check_output_folder
+from ..outputs import FolderBuild, check_out
 from ..parallel import chunked, ordered_map
+from ..plots import LabelCounts
 from ..schema import load_schemas
 from ..sentences import SentenceIndex, split_sentences
 from ..writer import replace_file
 from .configs import SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows, strip_texts
 
+if TYPE_CHECKING:
+    from ..plots import Figure
+
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
+#: The command named in a build's marker: only a build replaces a build (:func:`chipwar.outputs.check_out`).
+MADE_BY = "chipwar build"
 BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
 
 
@@ -93,44 +100,31 @@ class _Writers:
         return names
 
 
-def check_out(out: Path, corpus_root: Path | None, what: str = "--out") -> Path:
-    """Refuse an output folder before anything is read or written; return it resolved.
-
-    It may not be, contain or sit inside the files of the corpus being built nor of any
-    checkout around it (:func:`chipwar.outputs.check_output`), and must be new, empty or an
-    earlier build (:func:`chipwar.outputs.check_output_folder`).
-    """
-    roots = [corpus_root] if corpus_root is not None else []
-    try:
-        roots.append(find_corpus(out).root)
-    except CorpusNotFound:
-        pass
-    for root in roots:
-        check_output(out, root, what)
-    return check_output_folder(out, what)
-
-
 def build_info(version: str, set_name: str, with_text: bool) -> dict[str, Any]:
     """What a build's ``.chipwar-build.json`` says besides its files (no paths or times: builds stay byte-identical)."""
-    return {"made_by": "chipwar build", "chipwar_version": __version__, "dataset_version": version,
+    return {"made_by": MADE_BY, "chipwar_version": __version__, "dataset_version": version,
             "annotation_set": set_name, "with_text": with_text}
 
 
 def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_text: bool = True,
-                  version: str, progress: Callable[[int, int], None] | None = None) -> BuildResult:
+                  version: str, progress: Callable[[int, int], None] | None = None,
+                  figures: Sequence[Figure] | None = None) -> BuildResult:
     """Write the dataset folder ``out`` from a corpus that validates clean.
 
     ``out`` is checked first (:func:`check_out`); the folder is written beside it and swapped
-    in at the end, so a failed or killed build leaves the previous one untouched.
+    in at the end, so a failed or killed build leaves the previous one untouched. The card's
+    figures are drawn from the corpus unless given (a rehydration carries the ones its build drew).
     """
     from ..validation.run import validate_corpus
-    from .card import write_card
+    from .card import card_figures, write_card
+    from .citation import write_dataset_citation
+    from .croissant import write_croissant
 
     check_set_name(set_name)
     if set_name not in corpus.set_names():
         raise UsageError(f"annotations/{set_name}/: no such annotation set", hint=f"pass --set with one of: "
                          f"{', '.join(corpus.set_names()) or 'none (annotate first)'}")
-    check_out(out, corpus.root)
+    check_out(out, corpus.root, MADE_BY)
     report = validate_corpus(corpus)
     if not report.ok:
         first = report.errors[0]
@@ -148,17 +142,22 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         doc_ids = corpus.doc_ids()
         job = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
         done = 0
-        for tables, unaligned, n_docs in ordered_map(_build_chunk, job, chunked(doc_ids, BATCH_DOCS)):
+        counts = LabelCounts()  # what the card's figures draw, counted while every file is read anyway
+        for tables, unaligned, n_docs, part in ordered_map(_build_chunk, job, chunked(doc_ids, BATCH_DOCS)):
             for (config, split), table in tables.items():
                 writers.add(config, split, table)
             result.unaligned.extend(unaligned)
+            counts.merge(part)
             done += n_docs
             if progress:
                 progress(done, len(doc_ids))
         files = writers.close()
         result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
         _carry(corpus, staging)
-        write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name)
+        drawn = card_figures(corpus, schemas, set_name, counts) if figures is None else figures
+        write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name, figures=drawn)
+        write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)
+        write_dataset_citation(staging, corpus, version, set_name)
     result.files, result.replaced, result.recovered = folder.files, folder.replaced, folder.recovered
     return result
 
@@ -175,15 +174,18 @@ class _BuildJob:
     tag_index: dict[str, int]
 
 
-def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int]:
-    """The rows of some documents as one Arrow table per (config, split), in document order."""
+def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int, LabelCounts]:
+    """The rows of some documents as one Arrow table per (config, split), in document order, and their label counts."""
     corpus, lay = job.corpus, job.lay
     rows: dict[tuple[str, str], list[dict]] = {}
     unaligned: list[Unaligned] = []
+    counts = LabelCounts()
     for doc_id in doc_ids:
         meta, text = corpus.read_metadata(doc_id), corpus.read_text(doc_id)
         ann_path = corpus.annotation_path(job.set_name, doc_id)
         annotations = corpus.read_annotations(job.set_name, doc_id) if ann_path.is_file() else None
+        if annotations is not None:
+            counts.add(meta, annotations)
         split = meta["split"]
         kept_text = text if job.with_text else None
         row = document_row(meta, kept_text, job.set_name, annotations)
@@ -200,7 +202,7 @@ def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, st
             rows.setdefault(("ner", split), []).extend(
                 ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []), job.tag_index, unaligned))
     tables = {key: pa.Table.from_pylist(batch, schema=job.arrow[key[0]]) for key, batch in rows.items() if batch}
-    return tables, unaligned, len(doc_ids)
+    return tables, unaligned, len(doc_ids), counts
 
 
 def _strip_span_text(row: dict) -> dict:

@@ -1,24 +1,33 @@
 """The dataset card (``README.md`` of a built folder): YAML generated from the schema and
 the data, and a body whose datasheet part is ``DATASHEET.md`` itself — one source, so the
-card and the datasheet cannot disagree."""
+card and the datasheet cannot disagree. Its figures (:mod:`chipwar.plots`) are written beside
+it as ``figures/<name>.svg`` and shown as images with relative links, so the Hub page shows
+them; the agreement figure is of the sets DATASHEET.md's agreement block compares. No config
+lists ``figures/``, so ``load_dataset`` never reads them as data."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import yaml
 from datasets import DatasetInfo, Features
 
 from ..corpus import Corpus
 from ..errors import EnvironmentProblem
-from ..generated import render_labels
+from ..generated import block_specs, render_labels
 from ..layers import LAYER_LABEL_SET
+from ..plots import Figure, LabelCounts, corpus_figures
 from ..schema import Schemas
 from ..writer import replace_file
+from .citation import bibtex_section, citation_facts
+from .statement import card_fields, data_statement, merge_card_yaml
 
 if TYPE_CHECKING:
     from .configs import BuildResult, Layouts
+
+#: The card's figures, beside it: ``figures/<name>.svg``.
+FIGURES_DIR = "figures"
 
 ROW_MEANING = {
     "documents": "a document: metadata, text, and every annotation layer nested (lossless)",
@@ -63,8 +72,35 @@ def card_yaml(lay: Layouts, files: dict[str, dict[str, str]], documents: int, wi
     return meta
 
 
-def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: str, set_name: str) -> str:
-    """Load instructions, configs, labels, build notes, then the datasheet."""
+def datasheet_agreement_sets(corpus: Corpus) -> list[str]:
+    """The sets the first agreement block of ``DATASHEET.md`` compares, when it names two or more sets all
+    present here; else none (the card then has no agreement figure, as the datasheet has no agreement)."""
+    datasheet = corpus.root / "DATASHEET.md"
+    text = datasheet.read_text("utf-8") if datasheet.is_file() else ""
+    here = set(corpus.set_names())
+    for kind, *sets in block_specs(text):
+        if kind == "agreement":
+            return sets if len(sets) >= 2 and set(sets) <= here else []
+    return []
+
+
+def card_figures(corpus: Corpus, schemas: Schemas, set_name: str, counts: LabelCounts) -> list[Figure]:
+    """The card's figures: the counts of the built set, the agreement of the datasheet's sets."""
+    return corpus_figures(corpus, schemas, set_name, datasheet_agreement_sets(corpus), counts)
+
+
+def figure_lines(figures: Sequence[Figure]) -> list[str]:
+    """Each figure as an image with a relative link, its title as alt text and as caption."""
+    lines: list[str] = []
+    for figure in figures:
+        alt = figure.title.replace("`", "").replace("[", "(").replace("]", ")")
+        lines += [f"![{alt}]({FIGURES_DIR}/{figure.name}.svg)", "", f"*{figure.title}*", ""]
+    return lines
+
+
+def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: str, set_name: str,
+              figures: Sequence[Figure] = ()) -> str:
+    """Load instructions, configs, figures, labels, build notes, then the datasheet."""
     lines = [
         "# chipwar: chip-war news with entities, claims and bias markers",
         "",
@@ -91,6 +127,8 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
         counts = ", ".join(f"{s}: {n}" for s, n in splits.items())
         lines.append(f"| `{config}` | {counts} | {ROW_MEANING[config]} |")
     lines += ["", "Splits are assigned once per document from a hash of its id and never change between versions.", ""]
+    if figures:
+        lines += ["## Figures", "", *figure_lines(figures)]
     lines += ["## Labels", "",
               "Bias-marker labels map onto the SemEval-2020 Task 11 technique-classification labels (the 14 its scorer reads) "
               "and the SemEval-2023 Task 3 subtask 3 techniques (23) only where the definitions match; a `—` is a deliberate "
@@ -108,6 +146,7 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
         else:
             lines.append("Every entity span aligns with token boundaries; none is left out of `ner`.")
         lines.append("")
+    lines += [bibtex_section(citation_facts(corpus, version, set_name)), data_statement(corpus, set_name)]
     datasheet = corpus.root / "DATASHEET.md"
     if datasheet.is_file():
         lines += ["---", "", datasheet.read_text("utf-8")]
@@ -115,11 +154,15 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
 
 
 def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: Layouts, files: dict[str, dict[str, str]],
-               result: BuildResult, *, version: str, set_name: str) -> None:
-    """Write ``README.md`` into a dataset folder."""
+               result: BuildResult, *, version: str, set_name: str, figures: Sequence[Figure] = ()) -> None:
+    """Write ``README.md`` and its figures into a dataset folder."""
+    for figure in figures:
+        replace_file(folder / FIGURES_DIR / f"{figure.name}.svg", figure.svg.encode("utf-8"))
     documents = sum(result.rows.get("documents", {}).values())
-    header = yaml.safe_dump(card_yaml(lay, files, documents, result.with_text, version), sort_keys=False, allow_unicode=True, width=1000)
-    replace_file(folder / "README.md", (f"---\n{header}---\n\n" + card_body(corpus, schemas, result, version, set_name)).encode("utf-8"))
+    meta = merge_card_yaml(card_yaml(lay, files, documents, result.with_text, version), card_fields(corpus, set_name))
+    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    body = card_body(corpus, schemas, result, version, set_name, figures)
+    replace_file(folder / "README.md", (f"---\n{header}---\n\n" + body).encode("utf-8"))
 
 
 def card_version(dataset: Path) -> str:

@@ -29,6 +29,9 @@ TAG = re.compile(r"v\d+\.\d+\.\d+")
 #: Where ``chipwar build`` writes by default: the folder to suggest when another one is not a build.
 DEFAULT_FOLDER = "dist/chipwar"
 
+#: Folders of the Hub repository that hold only what a build made: a file there that this build did not make is stale.
+MADE_FOLDERS = ("data/", "figures/")
+
 
 class PublishError(EnvironmentProblem):
     """The folder cannot be published: the Hub cannot be reached, or refused."""
@@ -120,8 +123,8 @@ def _check_texts_may_be_shared(folder: Path, documents: list[str]) -> None:
 
 
 def publish(plan: PublishPlan, message: str) -> str:
-    """Upload the planned files in one commit (data files of an earlier build removed in it) and
-    create the tag; return the commit URL."""
+    """Upload the planned files in one commit (data files and figures of an earlier build removed in it)
+    and create the tag; return the commit URL."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         raise PublishError("HF_HUB_OFFLINE is set: the Hub cannot be reached; nothing sent",
                            hint="unset HF_HUB_OFFLINE (and set HF_TOKEN) to publish")
@@ -134,7 +137,7 @@ def publish(plan: PublishPlan, message: str) -> str:
     api = HfApi()
     try:
         api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True)
-        stale = [f for f in api.list_repo_files(plan.repo_id, repo_type="dataset") if f.startswith("data/") and f not in plan.files]
+        stale = [f for f in api.list_repo_files(plan.repo_id, repo_type="dataset") if f.startswith(MADE_FOLDERS) and f not in plan.files]
         operations = [*(CommitOperationDelete(path_in_repo=f) for f in stale),
                       *(CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(plan.folder / f)) for f in plan.files)]
         commit = api.create_commit(plan.repo_id, repo_type="dataset", operations=operations, commit_message=message)

@@ -7,7 +7,8 @@ too; links are not followed): each file goes through the text form rules
 file that is not a text of the dataset (another article, a binary, an empty or non-UTF-8
 file, a link) is skipped and listed. A document with no matching copy stops the run before
 anything is written. The documents are then rebuilt exactly as ``chipwar build`` builds
-them, so the result equals the build with texts byte for byte.
+them, so the result equals the build with texts byte for byte (the card's figures are carried
+from the annotations-only build: its agreement figure was drawn from sets it does not hold).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ import pyarrow.parquet as pq
 from ..corpus import Corpus
 from ..errors import DataError, EnvironmentProblem, UsageError
 from ..files import dumps_json, sha256_text
-from ..outputs import BUILD_MARKER, read_build_marker
+from ..outputs import BUILD_MARKER, check_out, read_build_marker
+from ..plots import read_figures
 from ..report import short
 from ..schema import load_schemas
 from ..textform import TextFormError, normalise
 from ..writer import write_files
-from .build import BATCH_DOCS, CARRIED, build_dataset, check_out
-from .card import card_version
+from .build import BATCH_DOCS, CARRIED, MADE_BY, build_dataset
+from .card import FIGURES_DIR, card_version
+from .citation import CITATION_FILE
 from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts, restore_texts
 
 #: A copy larger than this many bytes per code point of the longest text cannot be one of the
@@ -170,7 +173,7 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path) -> Rehydrat
     marker, version, docs = _bare_build(dataset_dir)
     if not texts_dir.is_dir():
         raise EnvironmentProblem(f"--texts {texts_dir}: no such folder", hint="pass the folder holding your copies of the articles")
-    target = check_out(out, None)
+    target = check_out(out, None, MADE_BY)
     if target == dataset_dir.resolve():
         raise UsageError(f"--out {out}: is DATASET itself; refused", hint="write the full build to another folder, e.g. dist/chipwar")
     longest = max((meta["intake"]["length_codepoints"] for meta, *_ in docs), default=0)
@@ -187,7 +190,7 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path) -> Rehydrat
         root = Path(tmp)
         files: dict[Path, bytes] = {}
         for name in marker["files"]:  # schema/ and the carried files, as the build made them
-            if name.startswith("schema/") or name in CARRIED:
+            if name.startswith("schema/") or name in CARRIED or name == CITATION_FILE:  # the citation holds the release date
                 files[root / name] = (dataset_dir / name).read_bytes()
         (root / "annotations" / set_name).mkdir(parents=True)
         (root / "corpus").mkdir()
@@ -200,5 +203,6 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path) -> Rehydrat
                     annotations[layer] = [restore_texts(span, text) for span in annotations[layer]]
                 files[root / "annotations" / str(ann_set) / f"{meta['doc_id']}.json"] = dumps_json(annotations)
         write_files(root, files)
-        built = build_dataset(Corpus(root), target, set_name=set_name, with_text=True, version=version)
+        built = build_dataset(Corpus(root), target, set_name=set_name, with_text=True, version=version,
+                              figures=read_figures(dataset_dir / FIGURES_DIR))  # drawn from sets the bare build does not carry
     return RehydrateResult(**vars(built), skipped=skipped)

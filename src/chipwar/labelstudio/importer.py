@@ -79,7 +79,16 @@ def import_tasks(corpus: Corpus, export: Any, annotator: str, *, source: str, us
     Raises :class:`chipwar.writer.ChangedMeanwhile` when a target changed after planning in a
     way that is no conflict to list (it was removed, or changed under ``replace``).
     """
-    result = plan_import(corpus, export, annotator, source=source, user=user, kind=kind)
+    return write_import(corpus, plan_import(corpus, export, annotator, source=source, user=user, kind=kind), replace)
+
+
+def write_import(corpus: Corpus, result: ImportResult, replace: bool) -> ImportResult:
+    """Write every file of a planned import at once, when it has no error and no conflict (or ``replace``); used by every
+    import into an annotation set (Label Studio's, brat's).
+
+    Raises :class:`chipwar.writer.ChangedMeanwhile` when a target changed after planning in a
+    way that is no conflict to list (it was removed, or changed under ``replace``).
+    """
     if not result.report.ok:
         return result
     result.blocked = bool(result.conflicts) and not replace
