@@ -97,11 +97,26 @@ def test_unitized_alpha_merges_a_coders_overlapping_units_and_says_so() -> None:
     assert unitized_alpha(10, [[], []]).value is None  # no unit at all: nothing to agree on
 
 
-def test_overlap_units_are_one_to_one_largest_first() -> None:
+def test_overlap_units_are_one_to_one_most_alike_first() -> None:
     a = [{"start": 0, "end": 10}, {"start": 8, "end": 12}]
     b = [{"start": 5, "end": 12}]
-    assert units_by_overlap([a, b]) == [(a[0], b[0]), (a[1], None)]
+    # b shares 5 of 12 covered code points with a[0], 4 of 7 with a[1]: a[1] is the more alike
+    assert units_by_overlap([a, b]) == [(a[0], None), (a[1], b[0])]
     assert match_exact([{"start": 1, "end": 2}] * 2, [{"start": 1, "end": 2}]) == 1
+
+
+def test_a_short_span_nested_in_a_long_one_is_matched_with_its_twin_not_the_long_one() -> None:
+    """Two sets mark a long causal span and a quote nested in it; a third marks only the quote: the third's quote is the
+    others' quote, and the long span is only in two sets (the long span starts first and overlaps it too)."""
+    long, short = {"start": 277, "end": 598, "label": "causal"}, {"start": 281, "end": 293, "label": "scare_quotes"}
+    one, two, three = [dict(long), dict(short)], [dict(long), dict(short)], [dict(short)]
+    assert units_by_overlap([one, two, three]) == [(one[0], two[0], None), (one[1], two[1], three[0])]
+
+
+def test_at_equal_likeness_the_same_label_is_matched() -> None:
+    a = [{"start": 0, "end": 4, "label": "x"}, {"start": 0, "end": 4, "label": "y"}]
+    b = [{"start": 0, "end": 4, "label": "y"}]
+    assert units_by_overlap([a, b]) == [(a[0], None), (a[1], b[0])]
 
 
 def test_units_across_sets_hold_at_most_one_span_of_each_set() -> None:

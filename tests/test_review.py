@@ -230,3 +230,24 @@ def test_segments_cover_the_text_once() -> None:
     assert "".join(s.text for s in cut) == text
     assert [(s.start, s.end) for s in cut] == [(0, 1), (1, 3), (3, 4), (4, 5), (5, 7), (7, 8), (8, 9)]
     assert [m.key for m in cut[2].underlines] == ["x", "y"] and cut[3].cues == ("c",) and cut[-2].zone is not None and cut[-1].zone is None
+
+
+def _card(page: str, key: str) -> str:
+    """The card of ``key`` on a page (each card is a hidden article ``card-KEY``)."""
+    start = page.index(f'id="card-{key}" hidden>')
+    return page[start:page.find("</article>", start)]
+
+
+def test_a_decision_on_a_dropped_pass_span_never_points_at_the_gold_span_that_shares_its_id(repo: Path, tmp_path: Path) -> None:
+    """tfi decision 14 drops pass-1's b6 ('flooding'); gold's b6 is another span ('pioneering'): the decision shows
+    'pass-1 b6' without a link, gold b6's card does not cite it, and the compare unit of 'flooding' cites it."""
+    out = tmp_path / "site"
+    assert review(repo, out, "--compare", "pass-1", "pass-2", "pass-3")["exit_code"] == 0
+    page = (out / "doc" / "tfi-2021-chip-crisis.html").read_text("utf-8")
+    item = re.search(r'<li id="decision-14">(.*?)</li>', page, re.S)[1]
+    assert '<span class="elsewhere">pass-1 b6</span>' in item and 'href="#b6"' not in item
+    assert "pioneering" in _card(page, "b6") and "decision-14" not in _card(page, "b6")
+    compare = (out / "compare" / "tfi-2021-chip-crisis.html").read_text("utf-8")
+    [flooding] = [key for key in re.findall(r'id="card-(u[a-z]\d+)" hidden>', compare) if ">flooding</td>" in _card(compare, key)]
+    assert re.findall(r"decision-(\d+)", _card(compare, flooding)) == ["14"]
+    assert not re.findall(r'html#(b\d+)"', _card(compare, flooding))  # no gold span: the marker was dropped

@@ -1,16 +1,20 @@
 """Which spans of different sets are the same unit: one-to-one matching by exact offsets or by overlap.
 
 A *unit* holds at most one span of each set. Units are formed by greedy clustering: every
-pair of overlapping spans of two different sets is a candidate, taken largest overlap first
-(ties by position, then set order); a candidate joins the two units its spans are in when no
-set would then have two spans in one unit. For two sets this is one-to-one matching by
-largest overlap first; for more it is the same rule applied across all sets at once, so a
-unit may gather a span that overlaps only another member (A with B, B with C).
+pair of overlapping spans of two different sets is a candidate, taken most alike first —
+the largest overlap *relative to the two spans* (shared code points over the code points
+either covers, so identical offsets come first and a short span nested in a long one is
+not taken for it), then the same label, then the larger overlap, then position and set
+order; a candidate joins the two units its spans are in when no set would then have two
+spans in one unit. For two sets this is one-to-one matching, most alike first; for more it
+is the same rule applied across all sets at once, so a unit may gather a span that
+overlaps only another member (A with B, B with C).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from fractions import Fraction
 from itertools import combinations
 from typing import Any, Iterator, Sequence
 
@@ -46,12 +50,18 @@ def overlaps(a: Sequence[Span], b: Sequence[Span]) -> Iterator[tuple[int, int, i
                 yield shared, i, order[k]
 
 
+def _alike(shared: int, a: Span, b: Span) -> Fraction:
+    """Shared code points over those either span covers (1 for identical offsets), exact so the order never depends on rounding."""
+    return Fraction(shared, (a["end"] - a["start"]) + (b["end"] - b["start"]) - shared)
+
+
 def units_by_overlap(spans_by_set: Sequence[Sequence[Span]]) -> list[Unit]:
     """Every span of every set in exactly one unit (see the module's rule), units in order of their first span."""
     candidates = []
     for s, t in combinations(range(len(spans_by_set)), 2):
         a, b = spans_by_set[s], spans_by_set[t]
-        candidates += [(-shared, a[i]["start"], b[j]["start"], s, t, i, j) for shared, i, j in overlaps(a, b)]
+        candidates += [(-_alike(shared, a[i], b[j]), a[i].get("label") != b[j].get("label"), -shared, a[i]["start"], b[j]["start"],
+                        s, t, i, j) for shared, i, j in overlaps(a, b)]
     candidates.sort()
     owner = {(s, i): (s, i) for s, spans in enumerate(spans_by_set) for i in range(len(spans))}
     members: dict[tuple[int, int], dict[int, int]] = {key: {key[0]: key[1]} for key in owner}

@@ -17,7 +17,7 @@ from typing import Any, Hashable, Sequence
 from ..agreement.fields import empty, layer_fields
 from ..agreement.matching import unit_keys, units_by_overlap
 from ..layers import CHAIN_FIELD, LAYER_ID_PREFIX, LAYERS, RESTATES_FIELD
-from .documents import MAX_LANE, UNDERLINED, local
+from .documents import MAX_LANE, UNDERLINED, decision_reference, local
 from .lanes import Mark, Segment, assign_lanes, segments
 
 STATUSES = ("same", "only", "offsets", "label", "attributes")
@@ -47,7 +47,7 @@ class Unit:
     differs: tuple[str, ...]
     versions: tuple[Version, ...]
     decisions: tuple[int, ...]
-    adjudicated: tuple[str, ...]  # keys of the adjudicated set's spans over the unit
+    adjudicated: tuple[str, ...]  # the key of the adjudicated set's span matched to the unit, if any
 
 
 @dataclass
@@ -87,18 +87,19 @@ def compare_view(doc_id: str, sets: Sequence[str], files: Sequence[dict[str, Any
     view = CompareView(doc_id, list(sets), {s: why or "no file" for s, f, why in zip(sets, files, problems, strict=True) if f is None})
     if view.missing:
         return view
-    decided: dict[str, list[int]] = {}
+    decided: dict[tuple[str | None, str], list[int]] = {}
     for number, decision in enumerate((adjudicated or {}).get("decisions") or (), start=1):
         for annotation_id in decision.get("annotation_ids") or ():
-            decided.setdefault(local(annotation_id), []).append(number)
+            set_name, span_id = decision_reference(annotation_id)
+            decided.setdefault((set_name, local(span_id)), []).append(number)
     for layer in LAYERS:
         summary = LayerSummary(layer)
         spans_by_set = [list(f.get(layer) or ()) for f in files]  # type: ignore[union-attr]
         units = units_by_overlap(spans_by_set)
         keys = unit_keys(units, len(sets))
-        gold = list((adjudicated or {}).get(layer) or ())
+        gold = _gold_of_units(units, list((adjudicated or {}).get(layer) or ()))
         for n, unit in enumerate(units, start=1):
-            made = _unit(f"u{LAYER_ID_PREFIX[layer]}{n}", layer, unit, sets, keys, gold, decided, with_text)
+            made = _unit(f"u{LAYER_ID_PREFIX[layer]}{n}", layer, unit, sets, keys, gold[n - 1], decided, with_text)
             summary.units += 1
             summary.statuses[made.status] += 1
             view.units.append(made)
@@ -110,8 +111,22 @@ def compare_view(doc_id: str, sets: Sequence[str], files: Sequence[dict[str, Any
     return view
 
 
+def _gold_of_units(units: Sequence[tuple[dict | None, ...]], gold: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """The adjudicated span of each unit, one to one and most alike first (as the units themselves are matched): a gold
+    span merely overlapping a unit (a word nested in a long marker) is not its adjudication."""
+    def stand_in(unit: tuple[dict | None, ...]) -> dict[str, Any]:
+        first = next(span for span in unit if span is not None)
+        return {"start": first["start"], "end": first["end"], "label": first.get("label")}
+    stand_ins = [stand_in(unit) for unit in units]
+    matched: dict[int, dict[str, Any]] = {}
+    for pair in units_by_overlap([stand_ins, gold]):
+        if pair[0] is not None and pair[1] is not None:
+            matched[id(pair[0])] = pair[1]
+    return [matched.get(id(s)) for s in stand_ins]
+
+
 def _unit(key: str, layer: str, unit: tuple[dict | None, ...], sets: Sequence[str], keys: list[dict[str, int]],
-          gold: list[dict[str, Any]], decided: dict[str, list[int]], with_text: bool) -> Unit:
+          gold: dict[str, Any] | None, decided: dict[tuple[str | None, str], list[int]], with_text: bool) -> Unit:
     present = [span for span in unit if span is not None]
     start, end = min(s["start"] for s in present), max(s["end"] for s in present)
     fields = layer_fields(layer)
@@ -128,8 +143,9 @@ def _unit(key: str, layer: str, unit: tuple[dict | None, ...], sets: Sequence[st
                              {name: _shown(name, value) for name, value in (values[i] or {}).items()})
                      if span is not None else Version(set_name, None, None, None, None, {})
                      for i, (set_name, span) in enumerate(zip(sets, unit, strict=True)))
-    over = tuple(local(g["id"]) for g in gold if g["start"] < end and g["end"] > start) if status != "same" else ()
-    decisions = tuple(sorted({n for k in over for n in decided.get(k, ())}))
+    over = (local(gold["id"]),) if gold is not None else ()
+    named = [(None, k) for k in over] + [(set_name, local(span["id"])) for set_name, span in zip(sets, unit, strict=True) if span is not None]
+    decisions = tuple(sorted({n for key in named for n in decided.get(key, ())}))
     return Unit(key, layer, start, end, status, differs, versions, decisions, over)
 
 

@@ -121,7 +121,7 @@ class DocumentView:
     annotator: dict[str, Any] = field(default_factory=dict)
     cards: dict[str, list[Card]] = field(default_factory=lambda: {layer: [] for layer in LAYERS})
     segments: list[Segment] = field(default_factory=list)
-    decisions: list[tuple[int, list[str], str]] = field(default_factory=list)
+    decisions: list[tuple[int, list[tuple[str, str | None]], str]] = field(default_factory=list)  # number, (shown, anchor) per id, text
     entities: list[dict[str, Any]] = field(default_factory=list)
     annotated: bool = False
 
@@ -135,6 +135,20 @@ class DocumentView:
             entry = used.setdefault(card.label, [card.definition, 0])
             entry[1] += 1
         return [(name, definition, n) for name, (definition, n) in used.items()]
+
+
+def decision_reference(annotation_id: str) -> tuple[str | None, str]:
+    """(set, span id) of an id a decision names: ``SET/ID`` is a span of another set (a blind pass's span that the
+    adjudication dropped), a bare id one of the adjudicated file's own (set None)."""
+    set_name, slash, span_id = annotation_id.partition("/")
+    return (set_name, span_id) if slash else (None, annotation_id)
+
+
+def _named(annotation_id: str) -> tuple[str, str | None]:
+    """What a decision's id shows, and the anchor of the span on this page: none for another set's span (``SET/ID``,
+    a blind pass's span the adjudication dropped), which is not on it."""
+    set_name, span_id = decision_reference(annotation_id)
+    return (f"{set_name} {local(span_id)}", None) if set_name else (local(span_id), local(span_id))
 
 
 def local(annotation_id: str) -> str:
@@ -169,12 +183,13 @@ def document_view(doc_id: str, set_name: str, meta: Any, text: str | None, data:
         view.labels = [Row(name, str(doc_labels.get(name)), _meaning(legend.value(def_name, doc_labels.get(name))))
                        for name, def_name in DOCUMENT_LABELS.items()]
         view.labels_note = doc_labels.get("note")
-    view.decisions = [(i, [local(a) for a in d.get("annotation_ids") or ()], d.get("decision", ""))
+    view.decisions = [(i, [_named(a) for a in d.get("annotation_ids") or ()], d.get("decision", ""))
                       for i, d in enumerate(data.get("decisions") or (), start=1)]
     decided: dict[str, list[int]] = {}
-    for number, ids, _ in view.decisions:
-        for key in ids:
-            decided.setdefault(key, []).append(number)
+    for number, named, _ in view.decisions:
+        for _, key in named:
+            if key is not None:
+                decided.setdefault(key, []).append(number)
     view.entities = list(data.get("canonical_entities") or ())
     marks: list[Mark] = []
     for layer in LAYERS:
