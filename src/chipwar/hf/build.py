@@ -119,6 +119,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     from .card import card_figures, write_card
     from .citation import write_dataset_citation
     from .croissant import write_croissant
+    from .statement import facts_read_once
 
     check_set_name(set_name)
     if set_name not in corpus.set_names():
@@ -155,9 +156,10 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
         _carry(corpus, staging)
         drawn = card_figures(corpus, schemas, set_name, counts) if figures is None else figures
-        write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name, figures=drawn)
-        write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)
-        write_dataset_citation(staging, corpus, version, set_name)
+        with facts_read_once():
+            write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name, figures=drawn)
+            write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)
+            write_dataset_citation(staging, corpus, version, set_name)
     result.files, result.replaced, result.recovered = folder.files, folder.replaced, folder.recovered
     return result
 

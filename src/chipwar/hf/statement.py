@@ -14,8 +14,10 @@ the markdown section.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ..corpus import Corpus
 
@@ -68,8 +70,36 @@ def _notes(meta: dict) -> dict[str, str]:
     return notes if isinstance(notes, dict) else {}
 
 
+#: While :func:`facts_read_once` is active: the facts already read, by what was asked (the corpus, the sets).
+_READ: ContextVar[dict[tuple, list] | None] = ContextVar("chipwar_publication_facts", default=None)
+
+
+@contextmanager
+def facts_read_once() -> Iterator[None]:
+    """Within this block the documents' and annotators' facts are read from the corpus once and then reused: a build
+    writes the card, the Data Statement, the citation and Croissant from them, each a pass over 20,000 files otherwise."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _once(key: tuple, read: Callable[[], list]) -> list:
+    cache = _READ.get()
+    if cache is None:
+        return read()
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
 def document_facts(corpus: Corpus) -> list[DocumentFacts]:
     """Each document's facts, in document order."""
+    return _once(("documents", corpus.root), lambda: _document_facts(corpus))
+
+
+def _document_facts(corpus: Corpus) -> list[DocumentFacts]:
     out = []
     for doc_id in corpus.doc_ids():
         meta = corpus.read_metadata(doc_id)
@@ -87,8 +117,13 @@ def document_facts(corpus: Corpus) -> list[DocumentFacts]:
 
 def annotator_facts(corpus: Corpus, set_names: list[str] | None = None) -> list[AnnotatorFacts]:
     """The distinct annotator blocks of each set (default: every set), in set order."""
+    names = tuple(set_names if set_names is not None else corpus.set_names())
+    return _once(("annotators", corpus.root, names), lambda: _annotator_facts(corpus, names))
+
+
+def _annotator_facts(corpus: Corpus, set_names: tuple[str, ...]) -> list[AnnotatorFacts]:
     out = []
-    for set_name in set_names if set_names is not None else corpus.set_names():
+    for set_name in set_names:
         seen: Counter = Counter()
         for doc_id in corpus.annotated_doc_ids(set_name):
             ann = corpus.read_annotations(set_name, doc_id).get("annotator") or {}
@@ -139,10 +174,35 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+#: Up to this many documents the statement has a row per document; above, documents with the same values share a row
+#: (a card of 20,000 rows would be megabytes, and the Hub and `load_dataset` read it whole).
+LISTED_DOCUMENTS = 50
+#: Rows of a grouped table shown at the most; the rest are counted.
+LISTED_GROUPS = 50
+
+
+def _table(docs: list[DocumentFacts], columns: Callable[[DocumentFacts], tuple[str, ...]]) -> list[str]:
+    """A row per document (its id first), or, for a large corpus, a row per distinct set of values with how many
+    documents have it and an example id, most frequent first."""
+    if len(docs) <= LISTED_DOCUMENTS:
+        return [f"| `{d.doc_id}` | " + " | ".join(columns(d)) + " |" for d in docs]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for d in docs:
+        groups.setdefault(columns(d), []).append(d.doc_id)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+    rows = [f"| {len(ids):,} documents, e.g. `{ids[0]}` | " + " | ".join(values) + " |" for values, ids in ordered[:LISTED_GROUPS]]
+    if len(ordered) > LISTED_GROUPS:
+        rest = ordered[LISTED_GROUPS:]
+        count = sum(len(ids) for _, ids in rest)
+        rows.append(f"| {count:,} documents in {len(rest):,} more groups | " + " | ".join("…" for _ in ordered[0][0]) + " |")
+    return rows
+
+
 def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
     """The Data Statement section as markdown (headings of Bender & Friedman 2018, short form and long form)."""
     docs = document_facts(corpus)
     built = annotators = annotator_facts(corpus, [set_name])
+    first = "document" if len(docs) <= LISTED_DOCUMENTS else "documents"  # the first column: an id, or how many share a row
     lines = [
         "## Data Statement", "",
         "Following *Data Statements for Natural Language Processing* (Bender & Friedman, 2018). Every fact below is read "
@@ -154,17 +214,16 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
         "### B. Language variety", "",
         "Each document's BCP 47 tag as recorded, and the note that says why it is what it is. A tag without a region means "
         "the variety is **not established**; no variety is inferred from a publisher's country.", "",
-        "| document | language tag | note |", "|---|---|---|",
+        f"| {first} | language tag | note |", "|---|---|---|",
     ]
-    lines += [f"| `{d.doc_id}` | `{_cell(d.language)}` | {_cell(d.language_note)} |" for d in docs]
+    lines += _table(docs, lambda d: (f"`{_cell(d.language)}`", _cell(d.language_note)))
     lines += [
         "", "### C. Speaker (writer) demographic", "",
         "Who wrote and who published each text. Nothing is known of the writers' demographics (age, gender, "
         "nationality, first language): no author is recorded.", "",
-        "| document | publisher | authors | note on the authors |", "|---|---|---|---|",
+        f"| {first} | publisher | authors | note on the authors |", "|---|---|---|---|",
     ]
-    lines += [f"| `{d.doc_id}` | {_cell(d.publisher)} | {_cell(', '.join(d.authors) if d.authors else 'unknown')} | "
-              f"{_cell(d.authors_note)} |" for d in docs]
+    lines += _table(docs, lambda d: (_cell(d.publisher), _cell(", ".join(d.authors) if d.authors else "unknown"), _cell(d.authors_note)))
     lines += ["", "### D. Annotator demographic", ""]
     if built and not human_annotated(built):
         lines.append(f"**No human annotated or reviewed the `{set_name}` annotations.** They were made by language-model "
@@ -184,9 +243,9 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
         "", "### E. Speech situation", "",
         "Written, edited text published online by its publisher for a general readership, read asynchronously; the "
         "intended audience is not recorded beyond that.", "",
-        "| document | genre (intake) | published | address | title from |", "|---|---|---|---|---|",
+        f"| {first} | genre (intake) | published | address | title from |", "|---|---|---|---|---|",
     ]
-    lines += [f"| `{d.doc_id}` | {_cell(d.genre)} | {_cell(d.published)} | {_cell(d.url)} | {_cell(d.title_source)} |" for d in docs]
+    lines += _table(docs, lambda d: (_cell(d.genre), _cell(d.published), _cell(d.url), _cell(d.title_source)))
     lines += [
         "", "### F. Text characteristics", "",
         "Genres: " + ", ".join(f"{g} ({n})" for g, n in sorted(genres.items(), key=lambda kv: str(kv[0]))) + ". "
@@ -201,6 +260,11 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
         "### I. Provenance appendix", "",
         "| document | received file | intake date | text SHA-256 | code points | redistributable | rights |", "|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| `{d.doc_id}` | {_cell(d.received_file)} | {_cell(d.intake_date)} | `{_cell(d.text_sha256)}` | {_cell(d.length)} | "
-              f"{_cell({True: 'yes', False: 'no'}.get(d.redistributable))} | {_cell(d.rights)} |" for d in docs]
+    if len(docs) <= LISTED_DOCUMENTS:
+        lines += _table(docs, lambda d: (_cell(d.received_file), _cell(d.intake_date), f"`{_cell(d.text_sha256)}`", _cell(d.length),
+                                         _cell({True: "yes", False: "no"}.get(d.redistributable)), _cell(d.rights)))
+    else:  # each file's digest is in the `documents` config and in corpus/<doc_id>.json; the rights are grouped here
+        lines[-2:] = ["Each document's received file, intake date, SHA-256 and length are in the `documents` config and in "
+                      "`corpus/<doc_id>.json`; the rights statements:", "", "| documents | redistributable | rights |", "|---|---|---|"]
+        lines += _table(docs, lambda d: (_cell({True: "yes", False: "no"}.get(d.redistributable)), _cell(d.rights)))
     return "\n".join(lines) + "\n"

@@ -298,7 +298,7 @@ def _write_index(corpus: Corpus, staging: Path, rows: list[IndexRow], result: Re
     template = environment().get_template("index.html")
     for number, (name, part) in enumerate(pages, start=1):
         (staging / name).write_text(template.render(rows=part, nav=nav, number=number, overview=overview, result=result, root="",
-                                                    title="chipwar review"), "utf-8")
+                                                    title=f"corpus overview, set {result.set_name}"), "utf-8")
 
 
 def _write_entities(staging: Path, entities: dict[str, Entity], with_text: bool) -> None:
