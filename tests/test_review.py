@@ -251,3 +251,14 @@ def test_a_decision_on_a_dropped_pass_span_never_points_at_the_gold_span_that_sh
     [flooding] = [key for key in re.findall(r'id="card-(u[a-z]\d+)" hidden>', compare) if ">flooding</td>" in _card(compare, key)]
     assert re.findall(r"decision-(\d+)", _card(compare, flooding)) == ["14"]
     assert not re.findall(r'html#(b\d+)"', _card(compare, flooding))  # no gold span: the marker was dropped
+
+
+def test_every_attribute_value_on_a_card_links_to_its_definition(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    review(repo, out)
+    labels = (out / "labels.html").read_text("utf-8")
+    page = (out / "doc" / "reg-2023-qiming.html").read_text("utf-8")
+    anchors = set(re.findall(r'href="\.\./labels\.html#([A-Za-z]+-[a-z_]+)"', page))
+    assert "ClaimantType-unidentified" in anchors and "AttributionForm-reported" in anchors
+    assert all(f'id="{anchor}"' in labels for anchor in anchors)  # each lands on the value's definition
+    assert "The values of claims.claimant_type." in labels

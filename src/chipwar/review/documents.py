@@ -46,6 +46,8 @@ class Legend:
     layers: dict[str, list[Label]]
     values: dict[str, dict[str, Label]]
     by_layer: dict[str, dict[str, Label]]
+    #: Value set -> the fields that take it (``claims.claimant_type``), so the labels page says where each set is used.
+    used_by: dict[str, list[str]]
 
     def label(self, layer: str, name: str) -> Label | None:
         return self.by_layer[layer].get(name)
@@ -59,13 +61,25 @@ def legend(schemas: Schemas) -> Legend:
              *(d for attrs in LAYER_ATTRIBUTES.values() for d in attrs.values())}
     values = {name: {label.name: label for label in schemas.label_set(name)} for name in sorted(names) if schemas.is_label_set(name)}
     layers = {layer: schemas.label_set(LAYER_LABEL_SET[layer]) for layer in LAYERS}
-    return Legend(layers, values, {layer: {label.name: label for label in labels} for layer, labels in layers.items()})
+    used_by: dict[str, list[str]] = {}
+    for layer, attrs in LAYER_ATTRIBUTES.items():
+        for attr, def_name in attrs.items():
+            used_by.setdefault(def_name, []).append(f"{layer}.{attr}")
+    for name, def_name in DOCUMENT_LABELS.items():
+        used_by.setdefault(def_name, []).append(f"document_labels.{name}")
+    used_by.setdefault(CHAIN_KIND_DEF, []).append(f"claims.{CHAIN_FIELD}[].kind")
+    return Legend(layers, values, {layer: {label.name: label for label in labels} for layer, labels in layers.items()}, used_by)
+
+
+def value_href(def_name: str, value: Any, root: str) -> str:
+    """Where a value of a closed set is defined: its row on the labels page."""
+    return f"{root}labels.html#{def_name}-{value}"
 
 
 @dataclass(slots=True)
 class Row:
     """One line of a card or of the document labels: a field, its value as shown, what the value means
-    (document labels; a span's attribute values are defined on the labels page) or where it links."""
+    (document labels) or where it links (a span's attribute value: its definition on the labels page)."""
 
     name: str
     value: str
@@ -213,7 +227,9 @@ def _meaning(label: Label | None) -> str:
 def _card(layer: str, span: dict[str, Any], legend: Legend, decided: dict[str, list[int]], with_text: bool, root: str) -> Card:
     key = local(span["id"])
     label = legend.label(layer, span["label"])
-    rows = [Row(name, _shown(span.get(name))) for name in (*LAYER_ATTRIBUTES[layer], *LAYER_BOOL_FIELDS[layer])]
+    rows = [Row(name, _shown(span.get(name)), href=value_href(def_name, span[name], root) if span.get(name) is not None else "")
+            for name, def_name in LAYER_ATTRIBUTES[layer].items()]  # each value links to its definition
+    rows += [Row(name, _shown(span.get(name))) for name in LAYER_BOOL_FIELDS[layer]]
     for name, is_list in REFERENCE_FIELDS[layer].items():
         refs = (span.get(name) or []) if is_list else [span.get(name)]
         role = REFERENCE_ROLES.get(name, "canonical entity")
