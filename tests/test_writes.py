@@ -120,7 +120,7 @@ def test_killed_before_the_swap_leaves_the_earlier_build_and_the_next_build_clea
     assert stale.startswith(".chipwar.chipwar-staging-") and (previous.parent / stale / MARKER).is_file()
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(changed), "--format", "json")
     assert result.returncode == 0, result.stdout
-    assert flat(result.stdout)["recovered"] == [f"removed {stale}, left by a killed build"]
+    assert flat(result.stdout)["recovered"] == [f"removed {stale}, left by a killed chipwar build"]
     assert _beside(previous) == [] and files_of(previous) != before
 
 
@@ -143,7 +143,7 @@ def test_killed_between_the_renames_of_a_swap_gets_the_earlier_build_back(synthe
     _killed(patch, "build", "--out", str(previous), "--corpus", str(changed))
     result = run_chipwar("build", "--out", str(previous), "--corpus", str(changed), "--format", "json")
     assert result.returncode == 0, result.stdout
-    assert flat(result.stdout)["recovered"][0] == f"put back {previous}, moved aside by a build killed while swapping"
+    assert flat(result.stdout)["recovered"][0] == f"put back {previous}, moved aside by a chipwar build killed while swapping"
     assert _beside(previous) == [] and files_of(previous) != before
 
 
@@ -176,7 +176,7 @@ def test_a_running_builds_staging_folder_is_not_removed(synthetic: Path, previou
         assert (running / "README.md").read_text("utf-8") == "being written"
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert f"removed {running.name}, left by a killed build" in out and _beside(previous) == []
+    assert f"removed {running.name}, left by a killed chipwar build" in out and _beside(previous) == []
 
 
 # --- corpus writes: a rename that fails midway, a killed reanchor -------------------------------------------------

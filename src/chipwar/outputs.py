@@ -285,15 +285,19 @@ class FolderBuild:
         prefix = f".{self.out.name}{tag}"
         return sorted(Path(e.path) for e in os.scandir(self.out.parent) if e.name.startswith(prefix))
 
+    def _made_by(self) -> str:
+        """The command whose output this is, as messages name it (``chipwar review``), or "build"."""
+        return str(self.info.get("made_by") or "build")
+
     def _recover(self) -> None:
         olds = self._siblings(OLD_TAG)
         if olds and not self.out.exists():
             os.rename(olds[0], self.out)
-            self.recovered.append(f"put back {self.out}, moved aside by a build killed while swapping")
+            self.recovered.append(f"put back {self.out}, moved aside by a {self._made_by()} killed while swapping")
             olds = olds[1:]
         for stale in olds + self._siblings(STAGING_TAG):
             shutil.rmtree(stale)
-            self.recovered.append(f"removed {stale.name}, left by a killed build")
+            self.recovered.append(f"removed {stale.name}, left by a killed {self._made_by()}")
 
     def __enter__(self) -> Path:
         try:
