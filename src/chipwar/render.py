@@ -46,8 +46,9 @@ def render_problem(p: Problem) -> str:
     where = f"{b['file']}#{b['pointer']}" if p.pointer else b["file"]
     level = "" if p.severity == "error" else f"{p.severity}: "
     line = f"{where} [{p.code}] {level}{who + ': ' if who else ''}{b['message']}"
-    if p.expected is not None or p.found is not None:
-        line += f" (expected {b['expected']}, found {b['found']})"
+    shown = [f"{what} {b[what]}" for what in ("expected", "found") if getattr(p, what) is not None]
+    if shown:
+        line += f" ({', '.join(shown)})"
     if p.hint:
         line += f"\n    hint: {b['hint']}"
     return line
