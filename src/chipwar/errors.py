@@ -13,7 +13,8 @@ handler that turns them into a message and an exit code:
 
 from __future__ import annotations
 
-from typing import ClassVar
+import importlib.util
+from typing import ClassVar, Iterable
 
 EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
@@ -57,3 +58,11 @@ class DataError(ChipwarError):
 
     exit_code = EXIT_PROBLEMS
     code = "data_error"
+
+
+def require(what: str, modules: Iterable[str], extra: str) -> None:
+    """Refuse, naming the extra that installs them, when a Python package ``what`` needs is not installed."""
+    missing = [repr(name) for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EnvironmentProblem(f"{what} needs the Python package(s) {' and '.join(missing)}, which are not installed",
+                                 hint=f"pip install 'chipwar[{extra}]'")

@@ -30,7 +30,7 @@ import orjson
 
 from .corpus import CorpusNotFound, find_corpus
 from .errors import EnvironmentProblem, UsageError
-from .writer import NAME_MAX, exclusive_lock, fsync_dir, replace_file
+from .writer import NAME_MAX, exclusive_lock, fsync_path, replace_file
 
 #: Folders of a corpus checkout that an output must never be, contain or sit inside.
 PROTECTED = ("corpus", "annotations", "schema", ".git")
@@ -236,14 +236,6 @@ def _libc() -> ctypes.CDLL:
 SYNC_THREADS = 16
 
 
-def _fsync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _sync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder`` to disk, so the swap never shows a torn build."""
     folders, files = [], []
@@ -251,9 +243,9 @@ def _sync_tree(folder: Path) -> None:
         folders.append(Path(dirpath))
         files += [os.path.join(dirpath, name) for name in filenames]
     with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-        list(pool.map(_fsync_file, files))  # list(): an error of any flush is raised here
+        list(pool.map(fsync_path, files))  # list(): an error of any flush is raised here
     for path in folders:
-        fsync_dir(path)
+        fsync_path(path)
 
 
 class FolderBuild:
@@ -347,7 +339,7 @@ class FolderBuild:
         """Put ``staging`` in place of ``out``; remove what was there."""
         if not self.out.exists():
             os.rename(staging, self.out)
-            fsync_dir(self.out.parent)
+            fsync_path(self.out.parent)
             return
         if _exchange(staging, self.out):
             old = staging  # after the exchange it holds the previous build
@@ -355,5 +347,5 @@ class FolderBuild:
             old = self.out.with_name(f".{self.out.name}{OLD_TAG}{secrets.token_hex(6)}")
             os.rename(self.out, old)  # a crash here leaves the old build aside; the next build puts it back
             os.rename(staging, self.out)
-        fsync_dir(self.out.parent)
+        fsync_path(self.out.parent)
         shutil.rmtree(old)

@@ -36,7 +36,7 @@ from .outputs import locked_folder
 from .report import Problem, Report, pointer, short
 from .schema import ANNOTATIONS_SCHEMA, DOCUMENT_SCHEMA, SchemaError, load_schemas
 from .validation.annotations import check_annotation_data
-from .writer import file_mode, fsync_dir, write_files
+from .writer import file_mode, fsync_path, write_files
 
 GUIDELINES = "GUIDELINES.md"
 
@@ -168,7 +168,7 @@ def _write_folder(out: Path, files: dict[str, bytes]) -> None:
             os.chmod(staging, 0o777 & ~(0o666 & ~file_mode()))  # a folder's usual mode (0755 under umask 022)
             for name, data in files.items():
                 (staging / name).write_bytes(data)
-            fsync_dir(staging)
+            fsync_path(staging)
             if out.exists():
                 out.rmdir()
             os.rename(staging, out)

@@ -161,8 +161,9 @@ def reading(root: Path) -> Iterator[None]:
         yield
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path | str) -> None:
+    """Flush a file's or a folder's content (a folder's: its entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -322,7 +323,7 @@ class Transaction:
                                          "chipwar command that writes here finishes it (all files or none)",
                                          hint="check the free space and the folder's permissions, then run it again") from None
         for folder in sorted({p.parent for p in files}):
-            fsync_dir(folder)
+            fsync_path(folder)
         journal_path.unlink()
 
 

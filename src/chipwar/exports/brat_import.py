@@ -31,7 +31,7 @@ from typing import Any
 
 from ..corpus import Corpus
 from ..errors import EnvironmentProblem, UsageError
-from ..files import dumps_json, loads_json, sha256_text
+from ..files import loads_json, sha256_text
 from ..ids import check_doc_id, check_set_name
 from ..labelstudio.entities import canonical_registry
 from ..labelstudio.importer import ImportResult, write_import
@@ -601,14 +601,8 @@ def _plan_document(corpus: Corpus, schemas: Schemas, result: ImportResult, doc_i
     lines = {s.data["id"]: s.line for s in doc.spans.values() if s.data is not None}
     for problem in checked.problems:
         report.add(_traced(problem, data, lines, rel, str(folder / SIDECAR)))
-    if not checked.ok:
-        return
-    if isinstance(existing, bytes):
-        if existing == dumps_json(data):
-            result.unchanged.append(path)
-            return
-        result.conflicts.append(path)
-    result.files[path] = data
+    if checked.ok:
+        result.plan(path, data, existing)
 
 
 def _traced(problem: Problem, data: dict, lines: dict[str, int], rel: str, sidecar: str) -> Problem:

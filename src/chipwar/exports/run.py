@@ -10,14 +10,13 @@ The folder is staged beside ``--out`` and swapped in at the end (:class:`chipwar
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from .. import __version__
 from ..corpus import Corpus
-from ..errors import EnvironmentProblem, UsageError
+from ..errors import UsageError, require
 from ..ids import check_set_name
 from ..outputs import FolderBuild, check_out
 from ..report import Report
@@ -38,6 +37,7 @@ class ExportRun:
     replaced: bool = False
     recovered: list[str] = field(default_factory=list)
 
+
 #: The command named in an export's marker: an export replaces only an earlier export.
 MADE_BY = "chipwar export"
 
@@ -45,10 +45,7 @@ MADE_BY = "chipwar export"
 def check_needs(fmt: ExportFormat) -> None:
     """Refuse, naming the extra to install, when a module the format needs is missing."""
     for module in fmt.needs:
-        if importlib.util.find_spec(module) is None:
-            extra = EXTRA_OF.get(module, "export")
-            raise EnvironmentProblem(f"the {fmt.name} export needs the Python package {module!r}, which is not installed",
-                                     hint=f"pip install 'chipwar[{extra}]'")
+        require(f"the {fmt.name} export", [module], EXTRA_OF.get(module, "export"))
 
 
 def sound_documents(corpus: Corpus, set_name: str, report: Report) -> Iterator[ExportDocument]:

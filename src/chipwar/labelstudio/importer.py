@@ -64,6 +64,16 @@ class ImportResult:
     #: Every target file as read while planning (``None``: absent), checked again when writing.
     read: dict[Path, Content] = field(default_factory=dict)
 
+    def plan(self, path: Path, data: dict[str, Any], existing: Content) -> None:
+        """Plan ``data`` for ``path``: unchanged when the file already holds it, else to be written (a conflict when a
+        different file is there)."""
+        if isinstance(existing, bytes):
+            if existing == dumps_json(data):
+                self.unchanged.append(path)
+                return
+            self.conflicts.append(path)
+        self.files[path] = data
+
 
 def import_file(corpus: Corpus, path: Path, annotator: str, *, user: str | None = None, kind: str = "person",
                 replace: bool = False) -> ImportResult:
@@ -193,12 +203,7 @@ def plan_import(corpus: Corpus, export: Any, annotator: str, *, source: str, use
             for problem in checked.problems:
                 if not built.links.follows(problem):
                     in_export(problem, built, where)
-            if existing is not None:
-                if existing == dumps_json(ann):
-                    result.unchanged.append(path)
-                    continue
-                result.conflicts.append(path)
-            result.files[path] = ann
+            result.plan(path, ann, existing)
     if not chose and result.report.ok:
         result.report.add(_nothing_chosen(source, pointer(0, "annotations"), user, users))
     return result

@@ -17,7 +17,6 @@ per document for the index and its entity mentions, so the corpus is never held 
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -27,7 +26,7 @@ from typing import Any, Callable, Sequence
 from .. import __version__
 from ..agreement.run import check_sets
 from ..corpus import Corpus
-from ..errors import EnvironmentProblem, UsageError
+from ..errors import UsageError, require
 from ..ids import check_set_name
 from ..layers import CHAIN_FIELD, LAYERS, REFERENCE_ROLES, referenced_ids
 from ..outputs import FolderBuild, check_out
@@ -134,9 +133,7 @@ def write_review_site(corpus: Corpus, out: Path, *, set_name: str = "gold", comp
     swapped in whole. Documents whose files do not pass validation's checks get a page saying
     why (and are listed as warnings); the site is still written.
     """
-    missing = [name for name in EXTRA if importlib.util.find_spec(name) is None]
-    if missing:
-        raise EnvironmentProblem(f"chipwar review needs {' and '.join(missing)}, not installed", hint="pip install 'chipwar[review]'")
+    require("chipwar review", EXTRA, "review")
     check_set_name(set_name)
     here = corpus.set_names()
     if set_name not in here:
