@@ -18,11 +18,10 @@ from .export_data import export, gold, real_root, synthetic_root  # noqa: F401  
 def _expected(root: Path) -> tuple[dict[str, list[list[tuple[str, str]]]], list[Unaligned]]:
     """The ``ner`` config's sentences per split, as (token, tag) lists, and what it leaves out."""
     tags = layouts(load_schemas(root / "schema")).ner_tags
-    index = {t: i for i, t in enumerate(tags)}
     unaligned: list[Unaligned] = []
     splits: dict[str, list] = {}
     for doc_id, meta, text, data in gold(root):
-        rows = ner_rows(doc_id, text, split_sentences(text), data["entities"], index, unaligned)
+        rows = ner_rows(doc_id, text, split_sentences(text), data["entities"], tags, unaligned)
         splits.setdefault(meta["split"], []).append([list(zip(r["tokens"], (tags[t] for t in r["ner_tags"]), strict=True))
                                                      for r in rows])
     return splits, unaligned

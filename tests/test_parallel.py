@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from chipwar import parallel
+from chipwar.engines import local as parallel
 from chipwar.corpus import Corpus
 from chipwar.hf import build as hf
+from chipwar.hf import shards
 from chipwar.synthetic import write_synthetic_corpus
 from chipwar.validation import run
 
@@ -42,7 +43,7 @@ def test_validation_reports_the_same_in_any_number_of_workers(corpus: Path, work
 
 
 def test_build_is_identical_in_any_number_of_workers(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hf, "BATCH_DOCS", 2)
+    monkeypatch.setattr(shards, "ROW_GROUP_DOCS", 2)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
     outputs = []
     for workers in (1, 3):

@@ -25,13 +25,13 @@ from .conftest import REPO, run_chipwar
 mlc = pytest.importorskip("mlcroissant")
 
 
-def parquet_files(folder: Path) -> dict[str, dict[str, str]]:
-    """config -> split -> relative path, from the build's own record of its files."""
-    files: dict[str, dict[str, str]] = {}
-    for rel in json.loads((folder / ".chipwar-build.json").read_text("utf-8"))["files"]:
+def parquet_files(folder: Path) -> dict[str, dict[str, list[str]]]:
+    """config -> split -> relative paths of its shards in order, from the build's own record of its files."""
+    files: dict[str, dict[str, list[str]]] = {}
+    for rel in sorted(json.loads((folder / ".chipwar-build.json").read_text("utf-8"))["files"]):
         if rel.endswith(".parquet"):
             _, config, name = rel.split("/")
-            files.setdefault(config, {})[name.rsplit("-", 1)[0]] = rel
+            files.setdefault(config, {}).setdefault(name.split("-", 1)[0], []).append(rel)
     return files
 
 
@@ -132,10 +132,11 @@ def check_records(folder: Path, config: str) -> set[str]:
     files = parquet_files(folder)[config]
     rows: list[tuple[str, dict]] = []
     features = None
-    for split, rel in sorted(files.items()):
-        table = pq.read_table(folder / rel)
-        features = Features.from_arrow_schema(table.schema)
-        rows += [(split, row) for row in table.to_pylist()]
+    for split, rels in sorted(files.items()):
+        for rel in rels:
+            table = pq.read_table(folder / rel)
+            features = Features.from_arrow_schema(table.schema)
+            rows += [(split, row) for row in table.to_pylist()]
     assert features is not None
     records = list(mlc.Dataset(str(folder / CROISSANT_FILE)).records(config))
     assert len(records) == len(rows) > 0
@@ -164,7 +165,7 @@ def check_records(folder: Path, config: str) -> set[str]:
 @pytest.mark.parametrize("config", ["entities", "claims", "bias_markers", "ner", "documents"])
 def test_croissant_records_equal_parquet_rows(repo_build: Path, config: str) -> None:
     unreadable = check_records(repo_build, config)
-    features = Features.from_arrow_schema(pq.read_schema(repo_build / next(iter(parquet_files(repo_build)[config].values()))))
+    features = Features.from_arrow_schema(pq.read_schema(repo_build / next(iter(parquet_files(repo_build)[config].values()))[0]))
     # Only a list inside a list (a claim's attribution chain inside `documents`, a canonical entity's kb_ids)
     # is beyond what mlcroissant reads; those columns are checked by checksum below, not by records.
     assert unreadable <= {c for c, f in features.items() if _list_in_list(f)}
@@ -182,7 +183,7 @@ def test_croissant_reads_every_split_of_a_multi_split_build(synthetic_build: tup
 def test_croissant_distribution_checksums_and_no_absolute_paths(repo_build: Path) -> None:
     desc = json.loads((repo_build / CROISSANT_FILE).read_text("utf-8"))
     objects = [d for d in desc["distribution"] if d["@type"] == "cr:FileObject"]
-    assert {o["contentUrl"] for o in objects} == {rel for splits in parquet_files(repo_build).values() for rel in splits.values()}
+    assert {o["contentUrl"] for o in objects} == {rel for splits in parquet_files(repo_build).values() for rels in splits.values() for rel in rels}
     for obj in objects:
         assert not obj["contentUrl"].startswith("/")
         assert obj["sha256"] == hashlib.sha256((repo_build / obj["contentUrl"]).read_bytes()).hexdigest()

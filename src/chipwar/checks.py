@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .corpus import Corpus
+from .engines import Engine
 from .generated import check_generated
 from .report import Report
 from .schema import load_schemas
@@ -18,9 +19,9 @@ from .validation.run import Progress, Validation, validate_scope
 from .validation.scope import Scope, scope_of
 
 
-def check_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None) -> Validation:
-    """The data checks of ``scope``, plus the generated files when it is the whole corpus and sound."""
-    validation = validate_scope(corpus, scope, progress)
+def check_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None, engine: Engine | None = None) -> Validation:
+    """The data checks of ``scope`` (on ``engine``), plus the generated files when it is the whole corpus and sound."""
+    validation = validate_scope(corpus, scope, progress, engine=engine)
     if scope.whole and validation.report.ok:
         validation.report.extend(check_generated(corpus, load_schemas(corpus.schema_dir)))
     return validation

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from xml.sax.saxutils import escape
 
 from .corpus import Corpus
+from .engines.local import chunked, ordered_map
 from .layers import LAYER_LABEL_SET, LAYERS
-from .parallel import chunked, ordered_map
 from .report import Problem
 from .schema import Schemas
 

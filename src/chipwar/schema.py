@@ -56,6 +56,10 @@ class Schemas:
     def annotations_validator(self) -> Any:
         return jsonschema_rs.validator_for(self.annotations, registry=self._registry, validate_formats=True)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the JSON travels to a cluster's workers; the validators are compiled again there."""
+        return {"document": self.document, "annotations": self.annotations}
+
     @property
     def version(self) -> str:
         return self.annotations["x-schema-version"]

@@ -9,8 +9,9 @@ envelope) and exits 0 (clean) or 1 (problems). Errors that stop a command are ra
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 
 import click
 
@@ -18,6 +19,9 @@ from ..corpus import Corpus, find_corpus
 from ..errors import EXIT_CLEAN, EXIT_PROBLEMS
 from ..render import envelope, render_json, render_text
 from ..report import Report, printable
+
+if TYPE_CHECKING:
+    from ..engines import Engine
 
 #: Where the chosen output format is kept for the error handler (``ctx.meta`` is shared by nested contexts).
 FORMAT_KEY = "chipwar.format"
@@ -36,6 +40,26 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
                       callback=_remember_format, is_eager=True, help="Output for people (text) or machines (json).")
 CORPUS = click.option("--corpus", "corpus_path", type=click.Path(path_type=Path, file_okay=False), default=".",
                       show_default=True, help="The corpus checkout (a folder with corpus/ and schema/), or any folder inside it.")
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine`` and ``--address``: where the per-document work runs (see :mod:`chipwar.engines`)."""
+    fn = click.option("--address", default=None, metavar="tcp://HOST:PORT",
+                      help="With --engine dask: a running Dask scheduler (default: start one on 127.0.0.1 for this run).")(fn)
+    return click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                        help="Where the per-document work runs: this machine's cores, or a Dask cluster (pip install 'chipwar[dask]').")(fn)
+
+
+@contextmanager
+def engine_for(name: str, address: str | None) -> Iterator[Engine]:
+    """The engine a command asked for, closed (a cluster it started stopped) when the command ends."""
+    from ..engines import engine_for as make
+
+    engine = make(name, address)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def open_corpus(path: Path) -> Corpus:

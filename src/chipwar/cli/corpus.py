@@ -8,13 +8,14 @@ import click
 
 from ..errors import UsageError
 from ..report import Report
-from ._util import CORPUS, FORMAT, finish, open_corpus, progress
+from ._util import CORPUS, FORMAT, engine_for, engine_options, finish, open_corpus, progress
 
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path, exists=True), default=None)
+@engine_options
 @FORMAT
-def validate(path: Path | None, fmt: str) -> None:
+def validate(path: Path | None, engine_name: str, address: str | None, fmt: str) -> None:
     """Check the corpus: schema, text, offsets, ids, references, staleness, generated files.
 
     PATH is the corpus checkout (default: the one around the current folder), or corpus/,
@@ -27,6 +28,7 @@ def validate(path: Path | None, fmt: str) -> None:
       chipwar validate
       chipwar validate annotations/gold/reg-2023-qiming.json
       chipwar validate --format json | jq '.problems[].code'
+      chipwar validate --engine dask --address tcp://127.0.0.1:8786
     """
     from ..checks import check_scope
     from ..report import printable
@@ -34,7 +36,8 @@ def validate(path: Path | None, fmt: str) -> None:
 
     corpus = open_corpus(Path.cwd() if path is None else path if path.is_dir() and not path.is_symlink() else path.absolute().parent)
     scope = scope_of(corpus, path)
-    validation = check_scope(corpus, scope, progress=progress("validating"))
+    with engine_for(engine_name, address) as engine:
+        validation = check_scope(corpus, scope, progress=progress("validating"), engine=engine)
     report = validation.report
     counted = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items()) or "nothing"
     what = scope.what if scope.whole else f"{scope.what}: read {_listed(validation.checked)}"

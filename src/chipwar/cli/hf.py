@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ._util import CORPUS, FORMAT, finish, open_corpus, progress
+from ._util import CORPUS, FORMAT, engine_for, engine_options, finish, open_corpus, progress
 
 
 def _summary(result: Any, next_step: str) -> tuple[dict, list[str]]:
@@ -18,8 +18,17 @@ def _summary(result: Any, next_step: str) -> tuple[dict, list[str]]:
     lines.append(("replaced the earlier build in " if result.replaced else "built ") + str(result.out)
                  + ("" if result.with_text else " (annotations only, no text)"))
     lines += [f"  {config}: " + ", ".join(f"{s} {n}" for s, n in splits.items()) for config, splits in result.rows.items()]
-    lines += [f"  ner: left out {u.doc_id} {u.annotation_id} {u.text!r}: {u.reason}" for u in result.unaligned]
+    lines += [f"  ner: left out {u.doc_id} {u.annotation_id} {u.text!r}: {u.reason}" for u in result.unaligned[:SHOWN_UNALIGNED]]
+    if len(result.unaligned) > SHOWN_UNALIGNED:
+        lines.append(f"  ner: and {len(result.unaligned) - SHOWN_UNALIGNED} more left out (all in the card's NER alignment table)")
+    if result.shards:
+        lines.append(f"  {len(result.shards)} Parquet shard(s); {result.chunks} chunk(s) of documents, {result.reused} reused unchanged "
+                     "from the earlier build")
     return data, [*lines, next_step]
+
+
+#: Entity spans left out of ``ner`` listed in the text output; the card and ``--format json`` list them all.
+SHOWN_UNALIGNED = 20
 
 
 #: Skipped files listed in the text output; ``--format json`` lists them all.
@@ -31,14 +40,22 @@ SHOWN_SKIPPED = 20
               help="Dataset folder to write: new, empty, or a previous chipwar build (replaced as a whole when the build succeeds).")
 @click.option("--set", "set_name", default="gold", show_default=True, help="Annotation set to publish.")
 @click.option("--no-text", is_flag=True, help="Annotations-only variant: no article text; url, SHA-256 and offsets kept.")
+@click.option("--docs-per-shard", type=click.IntRange(min=1), default=None,
+              help="Documents per Parquet shard, in doc_id order (default: 20000, about 100 MB of the documents config).")
+@click.option("--full", is_flag=True, help="Rebuild every shard, even those whose documents did not change since the build in --out.")
+@engine_options
 @CORPUS
 @FORMAT
-def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) -> None:
-    """Build the Hugging Face dataset folder: Parquet per config and split, and its dataset card.
+def build(out: Path, set_name: str, no_text: bool, docs_per_shard: int | None, full: bool, engine_name: str, address: str | None,
+          corpus_path: Path, fmt: str) -> None:
+    """Build the Hugging Face dataset folder: Parquet shards per config and split, and its dataset card.
 
-    Validates first and refuses a corpus with problems. Deterministic: the same sources give
-    byte-identical files. --out must be a new or empty folder or an earlier chipwar build
-    still holding only the files it made (listed in its .chipwar-build.json); any other
+    Validates while it builds (one pass) and refuses a corpus with problems. Deterministic: the
+    same sources give byte-identical files, on either engine. A build into the folder of an
+    earlier one reuses the shards whose documents did not change (--full: rebuild all).
+
+    --out must be a new or empty folder or an earlier chipwar build still holding only
+    the files it made (listed in its .chipwar-build.json); any other
     folder is refused, and nothing is written inside the corpus checkout. A killed build
     leaves the earlier one whole; the next build removes what it left.
 
@@ -46,14 +63,17 @@ def build(out: Path, set_name: str, no_text: bool, corpus_path: Path, fmt: str) 
     Examples:
       chipwar build --out dist/chipwar
       chipwar build --no-text --out dist/chipwar-annotations
+      chipwar build --engine dask --address tcp://127.0.0.1:8786 --out dist/chipwar
       python -c "from datasets import load_dataset; print(load_dataset('$PWD/dist/chipwar', 'claims'))"
     """
     from ..hf.build import build_dataset
     from ..versions.version import dataset_version
 
     corpus = open_corpus(corpus_path)
-    result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
-                           progress=progress("building"))
+    with engine_for(engine_name, address) as engine:
+        result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
+                               progress=progress("building"), engine=engine, reuse=not full,
+                               **({} if docs_per_shard is None else {"docs_per_shard": docs_per_shard}))
     config = "entities" if "entities" in result.rows else next(iter(result.rows))
     data, lines = _summary(result, f"Next: load it with\n  python -c \"from datasets import load_dataset; "
                                    f"print(load_dataset('{result.out}', '{config}'))\"\n  (configs: {', '.join(result.rows)})")
@@ -112,6 +132,7 @@ def publish(repo_id: str, tag: str | None, folder: Path, dry_run: bool, include_
     \b
     Examples:
       chipwar build --no-text --out dist/chipwar-annotations
+      chipwar build --engine dask --address tcp://127.0.0.1:8786 --out dist/chipwar
       chipwar publish --repo-id my-org/chipwar --folder dist/chipwar-annotations --tag v1.0.0 --dry-run
       HF_TOKEN=... chipwar publish --repo-id my-org/chipwar --folder dist/chipwar-annotations --tag v1.0.0
     """

@@ -27,10 +27,9 @@ DOCSTART = "-DOCSTART- -X- O O"
 
 def write(inp: ExportInput, out: Path) -> ExportResult:
     """One ``<split>.conll`` per split present, documents in doc-id order, written as they are read."""
-    from ..hf.configs import Unaligned, layouts, ner_rows
+    from ..hf.configs import NER_TAG_NAMES, Unaligned, layouts, ner_rows
 
     tags = layouts(inp.schemas).ner_tags
-    tag_index = {t: i for i, t in enumerate(tags)}
     result = ExportResult()
     with ExitStack() as stack:
         files: dict[str, TextIO] = {}
@@ -41,8 +40,8 @@ def write(inp: ExportInput, out: Path) -> ExportResult:
             fh = files[split]
             fh.write(DOCSTART + "\n\n")
             unaligned: list[Unaligned] = []
-            for row in ner_rows(doc.doc_id, doc.text, split_sentences(doc.text), doc.annotations["entities"], tag_index, unaligned):
-                fh.writelines(f"{tok}\t{tags[tag]}\n" for tok, tag in zip(row["tokens"], row["ner_tags"], strict=True))
+            for row in ner_rows(doc.doc_id, doc.text, split_sentences(doc.text), doc.annotations["entities"], tags, unaligned):
+                fh.writelines(f"{tok}\t{tag}\n" for tok, tag in zip(row["tokens"], row[NER_TAG_NAMES], strict=True))
                 fh.write("\n")
             result.documents += 1
             result.spans += len(doc.annotations["entities"]) - len(unaligned)

@@ -4,19 +4,25 @@ Layout of the folder::
 
     README.md                      dataset card; YAML `configs:` and `dataset_info` generated
     figures/<name>.svg             the card's figures (chipwar.plots), shown on the Hub page; no config reads them
-    data/<config>/<split>-<hash>.parquet   zstd Parquet, named by content hash
+    data/<config>/<split>-<i>-of-<n>-<hash>.parquet   zstd Parquet shards (chipwar.hf.shards)
+    chipwar-shards.json           what each shard was made from (chipwar.hf.manifest)
     schema/, DATASHEET.md, LICENSE, VERSION   carried along (rehydration rebuilds from them)
 
-Each data file is named by the SHA-256 of its bytes and that exact name is written in
-``data_files``: a rebuild with changed data changes the config entry, which is what the
-``datasets`` cache key sees (a fixed glob would serve stale rows from the cache).
+Every file is named in ``data_files``: a rebuild with changed data changes the config entry,
+which is what the ``datasets`` cache key sees (a fixed glob would serve stale rows from the cache).
 
 Configs: ``documents`` (one row per document, metadata + text + every layer, lossless),
 ``entities`` / ``claims`` / ``bias_markers`` (one row per span, with its sentence) and
 ``ner`` (sentence tokens with BIO tags; spans that do not align with token boundaries or
 that overlap another entity are reported, never dropped silently).
 
-Builds are deterministic: the same sources give byte-identical files.
+One pass over the sources: each chunk of documents is validated (the map of
+:mod:`chipwar.validation.run`) and, when clean, turned into rows from what validation parsed;
+the parent merges the findings in order and makes the corpus-wide checks, so a corpus with a
+problem builds nothing. A chunk whose documents are those of the earlier build in ``--out``
+(:mod:`.manifest`) is not turned into rows again: its row groups are taken from that build.
+Builds are deterministic: the same sources give byte-identical files, on any engine, with or
+without an earlier build to reuse.
 
 The folder is written whole beside ``--out`` and swapped in at the end
 (:class:`chipwar.outputs.FolderBuild`): ``--out`` is replaced only when it is new, empty or an
@@ -27,8 +33,7 @@ the previous one whole, and its staging folder is removed by the next build.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -38,15 +43,21 @@ from datasets import Features
 
 from .. import __version__
 from ..corpus import Corpus
+from ..engines import Engine
+from ..engines.local import LocalEngine, chunked
 from ..errors import DataError, UsageError
 from ..ids import check_set_name
 from ..outputs import FolderBuild, check_out
-from ..parallel import chunked, ordered_map
 from ..plots import LabelCounts
 from ..schema import load_schemas
 from ..sentences import SentenceIndex, split_sentences
+from ..validation.chunk import Job, Part
+from ..validation.run import check_chunk, plan_run
+from ..validation.scope import scope_of
 from ..writer import replace_file
-from .configs import SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows, strip_texts
+from .configs import CONFIGS, SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows, strip_texts, with_label_names
+from .manifest import MANIFEST, ChunkEntry, Manifest, RangeEntry, build_key, chunk_digest, read_manifest
+from .shards import DOCS_PER_SHARD, ROW_GROUP_DOCS, Shard, ShardWriters, name_shards, sort_rows
 
 if TYPE_CHECKING:
     from ..plots import Figure
@@ -54,7 +65,6 @@ if TYPE_CHECKING:
 CARRIED = ("DATASHEET.md", "LICENSE", "VERSION")
 #: The command named in a build's marker: only a build replaces a build (:func:`chipwar.outputs.check_out`).
 MADE_BY = "chipwar build"
-BATCH_DOCS = 500  # documents per chunk of work and per Parquet row group
 
 
 class BuildError(DataError):
@@ -66,56 +76,28 @@ def _with_version(schema: pa.Schema, version: str) -> pa.Schema:
     return schema.with_metadata({**(schema.metadata or {}), b"chipwar.dataset_version": version.encode()})
 
 
-class _Writers:
-    """One Parquet writer per (config, split), fed one table per chunk of documents, in document
-    order (a row group each); files named by content hash."""
-
-    def __init__(self, root: Path, schemas: dict[str, pa.Schema]) -> None:
-        self.root, self.schemas = root, schemas
-        self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
-        self.rows: dict[str, dict[str, int]] = {}
-
-    def add(self, config: str, split: str, table: pa.Table) -> None:
-        key = (config, split)
-        writer = self.writers.get(key)
-        if writer is None:
-            path = self.root / "data" / config / f"{split}.parquet.tmp"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer = self.writers[key] = pq.ParquetWriter(path, self.schemas[config], compression="zstd",
-                                                          write_statistics=False, store_schema=True)
-        writer.write_table(table, row_group_size=max(table.num_rows, 1))
-        counts = self.rows.setdefault(config, {})
-        counts[split] = counts.get(split, 0) + table.num_rows
-
-    def close(self) -> dict[str, dict[str, str]]:
-        """Close every file and name it by its hash; return config -> split -> relative path."""
-        names: dict[str, dict[str, str]] = {}
-        for (config, split), writer in sorted(self.writers.items()):
-            writer.close()
-            tmp = self.root / "data" / config / f"{split}.parquet.tmp"
-            digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
-            rel = f"data/{config}/{split}-{digest}.parquet"
-            tmp.rename(self.root / rel)
-            names.setdefault(config, {})[split] = rel
-        return names
-
-
 def build_info(version: str, set_name: str, with_text: bool) -> dict[str, Any]:
     """What a build's ``.chipwar-build.json`` says besides its files (no paths or times: builds stay byte-identical)."""
     return {"made_by": MADE_BY, "chipwar_version": __version__, "dataset_version": version,
             "annotation_set": set_name, "with_text": with_text}
 
 
+def ranges_of(doc_ids: list[str], docs_per_shard: int) -> list[list[list[str]]]:
+    """The documents as shard ranges, each cut into chunks of :data:`ROW_GROUP_DOCS` (a row group each)."""
+    return [chunked(r, min(ROW_GROUP_DOCS, docs_per_shard)) for r in chunked(doc_ids, docs_per_shard)]
+
+
 def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_text: bool = True,
                   version: str, progress: Callable[[int, int], None] | None = None,
-                  figures: Sequence[Figure] | None = None) -> BuildResult:
-    """Write the dataset folder ``out`` from a corpus that validates clean.
+                  figures: Sequence[Figure] | None = None, engine: Engine | None = None,
+                  docs_per_shard: int = DOCS_PER_SHARD, reuse: bool = True) -> BuildResult:
+    """Validate the corpus and write the dataset folder ``out`` from it, in one pass.
 
     ``out`` is checked first (:func:`check_out`); the folder is written beside it and swapped
     in at the end, so a failed or killed build leaves the previous one untouched. The card's
     figures are drawn from the corpus unless given (a rehydration carries the ones its build drew).
+    ``reuse``: take unchanged chunks from the earlier build in ``out`` (:mod:`.manifest`).
     """
-    from ..validation.run import validate_corpus
     from .card import card_figures, write_card
     from .citation import write_dataset_citation
     from .croissant import write_croissant
@@ -125,35 +107,81 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     if set_name not in corpus.set_names():
         raise UsageError(f"annotations/{set_name}/: no such annotation set", hint=f"pass --set with one of: "
                          f"{', '.join(corpus.set_names()) or 'none (annotate first)'}")
+    if docs_per_shard < 1:
+        raise UsageError(f"--docs-per-shard {docs_per_shard}: must be at least 1", hint=f"the default is {DOCS_PER_SHARD}")
     check_out(out, corpus.root, MADE_BY)
-    report = validate_corpus(corpus)
-    if not report.ok:
-        first = report.errors[0]
-        raise BuildError(f"the corpus has {len(report.errors)} validation problem(s), e.g. {first.location()} "
-                         f"[{first.code}] {first.message}; run `chipwar validate` and fix them first")
     schemas = load_schemas(corpus.schema_dir)
     lay = layouts(schemas)
     features = {"documents": Features(lay.documents.feature), **{k: Features(f.feature) for k, f in lay.spans.items()},
                 "ner": lay.ner}
     arrow = {config: _with_version(f.arrow_schema, version) for config, f in features.items()}
+    key = build_key(schemas, version=version, set_name=set_name, with_text=with_text, docs_per_shard=docs_per_shard)
+    previous = read_manifest(out, key) if reuse else None
+    ranges: list[list[list[str]]] = []
+
+    def split(doc_ids: list[str]) -> list[list[str]]:
+        ranges.extend(ranges_of(doc_ids, docs_per_shard))
+        return [chunk for r in ranges for chunk in r]
+
+    run = plan_run(corpus, scope_of(corpus, None), keep=set_name, chunks=split)
+    job = BuildJob(run.job, set_name, with_text, version, schemas_of=arrow, old=previous.chunk_digests() if previous else {})
     folder = FolderBuild(out, build_info(version, set_name, with_text))
     result = BuildResult(out=folder.out, with_text=with_text)
+    engine = engine or LocalEngine()
     with folder as staging:
-        writers = _Writers(staging, arrow)
-        doc_ids = corpus.doc_ids()
-        job = _BuildJob(corpus, set_name, with_text, lay, arrow, {t: i for i, t in enumerate(lay.ner_tags)})
-        done = 0
+        manifest = Manifest(key)
+        shards: list[Shard] = []
         counts = LabelCounts()  # what the card's figures draw, counted while every file is read anyway
-        for tables, unaligned, n_docs, part in ordered_map(_build_chunk, job, chunked(doc_ids, BATCH_DOCS)):
-            for (config, split), table in tables.items():
-                writers.add(config, split, table)
-            result.unaligned.extend(unaligned)
-            counts.merge(part)
-            done += n_docs
-            if progress:
-                progress(done, len(doc_ids))
-        files = writers.close()
-        result.rows = {c: dict(sorted(v.items())) for c, v in writers.rows.items() if c in files}
+        results = engine.map(build_chunk, job, run.chunks)
+        old_ranges = {r.chunks[0].first: r for r in previous.ranges if r.chunks} if previous else {}
+        old_chunks = {c.first: (r, c) for r in previous.ranges for c in r.chunks} if previous else {}
+        for k, chunks in enumerate(ranges):
+            done = [(chunk, next(results)) for chunk in chunks]
+            for chunk, built in done:
+                run.merge(built.part, len(chunk))
+                counts.merge(built.counts)
+                if progress:
+                    progress(run.done, len(run.doc_ids))
+            if not run.report.ok:
+                continue  # the build fails below, with every problem counted; nothing more is written
+            writers = ShardWriters(staging, arrow, k)
+            old = old_ranges.get(chunks[0][0])
+            if old is not None and [c.digest for c in old.chunks] == [b.digest for _, b in done]:
+                entry = RangeEntry(old.chunks)  # the whole range unchanged: its shards are taken as they are
+                for name, shard in sorted(old.shards.items()):
+                    config, _, split_name = name.partition("/")
+                    writers.copy(config, split_name, out / shard["file"], shard["rows"], shard["row_groups"])
+            else:
+                entry = RangeEntry()
+                for chunk, built in done:
+                    if built.tables is None:  # unchanged: its row groups are read back from the earlier build
+                        old_range, reused = old_chunks[chunk[0]]
+                        chunk_entry = ChunkEntry(chunk[0], len(chunk), reused.digest, unaligned=reused.unaligned)
+                        tables = _old_tables(out, old_range, reused)
+                    else:
+                        chunk_entry = ChunkEntry(chunk[0], len(chunk), built.digest or "", unaligned=built.unaligned)
+                        tables = built.tables
+                    for (config, split_name), table in sorted(tables.items()):
+                        chunk_entry.row_groups[f"{config}/{split_name}"] = writers.add(config, split_name, table)
+                    entry.chunks.append(chunk_entry)
+            for chunk_entry in entry.chunks:
+                result.unaligned.extend(chunk_entry.unaligned)
+            entry.written = writers.close()
+            shards += entry.written
+            manifest.ranges.append(entry)
+        validation = run.finish(corpus)
+        if not validation.report.ok:
+            first = validation.report.errors[0]
+            raise BuildError(f"the corpus has {len(validation.report.errors)} validation problem(s), e.g. {first.location()} "
+                             f"[{first.code}] {first.message}; run `chipwar validate` and fix them first")
+        files = name_shards(staging, shards)
+        for entry in manifest.ranges:
+            entry.record(entry.written)
+        replace_file(staging / MANIFEST, manifest.to_bytes())
+        result.rows = _rows(shards)
+        result.shards = {s.rel: {"rows": s.rows, "row_groups": s.row_groups, "bytes": (staging / s.rel).stat().st_size,
+                                 "largest_row_group": s.largest_row_group, "sha256": s.sha256} for s in shards}
+        result.docs_per_shard, result.row_group_docs = docs_per_shard, min(ROW_GROUP_DOCS, docs_per_shard)
         _carry(corpus, staging)
         drawn = card_figures(corpus, schemas, set_name, counts) if figures is None else figures
         with facts_read_once():
@@ -161,50 +189,103 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
             write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)
             write_dataset_citation(staging, corpus, version, set_name)
     result.files, result.replaced, result.recovered = folder.files, folder.replaced, folder.recovered
+    result.reused = sum(1 for e in manifest.ranges for c in e.chunks if c.first in job.old and job.old[c.first] == c.digest)
+    result.chunks = sum(len(e.chunks) for e in manifest.ranges)
     return result
 
 
-@dataclass(frozen=True)
-class _BuildJob:
-    """What every chunk of a build needs (shared with the workers by fork, not pickled)."""
+_ORDER = {config: i for i, config in enumerate(CONFIGS)}
 
-    corpus: Corpus
+
+def _rows(shards: list[Shard]) -> dict[str, dict[str, int]]:
+    rows: dict[str, dict[str, int]] = {}
+    for s in shards:
+        rows.setdefault(s.config, {})[s.split] = rows.get(s.config, {}).get(s.split, 0) + s.rows
+    return {c: dict(sorted(v.items())) for c, v in sorted(rows.items(), key=lambda kv: _ORDER[kv[0]])}
+
+
+def _old_tables(out: Path, old: RangeEntry, chunk: ChunkEntry) -> dict[tuple[str, str], pa.Table]:
+    """A reused chunk's tables, read back from its row groups in the earlier build's shards."""
+    tables = {}
+    for name, index in chunk.row_groups.items():
+        config, _, split_name = name.partition("/")
+        with pq.ParquetFile(out / old.shards[name]["file"]) as pf:
+            tables[(config, split_name)] = pf.read_row_group(index)
+    return tables
+
+
+@dataclass
+class BuildJob:
+    """What every chunk of a build needs: the validation job, the build's choices, and the digests
+    of the earlier build's chunks (``old``: first document -> digest). Pickled once per worker on a
+    cluster; the layouts (which hold functions) are derived there from the schemas."""
+
+    check: Job
     set_name: str
     with_text: bool
-    lay: Layouts
-    arrow: dict[str, pa.Schema]
-    tag_index: dict[str, int]
+    version: str
+    schemas_of: dict[str, pa.Schema]
+    old: dict[str, str] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_lay", None)
+        return state
+
+    @property
+    def lay(self) -> Layouts:
+        if "_lay" not in self.__dict__:
+            self.__dict__["_lay"] = layouts(self.check.schemas)
+        return self.__dict__["_lay"]
 
 
-def _build_chunk(job: _BuildJob, doc_ids: list[str]) -> tuple[dict[tuple[str, str], pa.Table], list[Unaligned], int, LabelCounts]:
-    """The rows of some documents as one Arrow table per (config, split), in document order, and their label counts."""
-    corpus, lay = job.corpus, job.lay
+@dataclass
+class BuiltChunk:
+    """A chunk's findings and, when it is clean and changed, its rows: one table per (config, split)."""
+
+    part: Part
+    digest: str | None = None
+    tables: dict[tuple[str, str], pa.Table] | None = None
+    unaligned: list[Unaligned] = field(default_factory=list)
+    counts: LabelCounts = field(default_factory=LabelCounts)
+
+
+def build_chunk(job: BuildJob, doc_ids: list[str]) -> BuiltChunk:
+    """Validate some documents and, when clean and not the same as in the earlier build, turn them
+    into rows, in document order (the build's map, on any engine)."""
+    part = check_chunk(job.check, doc_ids)
+    kept, part.kept = part.kept, {}
+    built = BuiltChunk(part)
+    if not part.report.ok:
+        return built
+    sources = [(doc_id, kept[doc_id].meta, kept[doc_id].text, kept[doc_id].annotations) for doc_id in doc_ids]
+    built.digest = chunk_digest(sources)
+    for _, meta, _, ann in sources:
+        if ann is not None:
+            built.counts.add(meta, ann)
+    if job.old.get(doc_ids[0]) == built.digest:
+        return built
+    lay = job.lay
     rows: dict[tuple[str, str], list[dict]] = {}
-    unaligned: list[Unaligned] = []
-    counts = LabelCounts()
-    for doc_id in doc_ids:
-        meta, text = corpus.read_metadata(doc_id), corpus.read_text(doc_id)
-        ann_path = corpus.annotation_path(job.set_name, doc_id)
-        annotations = corpus.read_annotations(job.set_name, doc_id) if ann_path.is_file() else None
-        if annotations is not None:
-            counts.add(meta, annotations)
+    for doc_id, meta, text, ann in sources:
         split = meta["split"]
         kept_text = text if job.with_text else None
-        row = document_row(meta, kept_text, job.set_name, annotations)
+        row = with_label_names(document_row(meta, kept_text, job.set_name, ann), lay.named["documents"])
         if not job.with_text:
             row = _strip_span_text(row)
         rows.setdefault(("documents", split), []).append(lay.documents.encode(row))
         sentences = split_sentences(text)
         index = SentenceIndex(sentences) if job.with_text else None
         for layer in SPAN_CONFIGS:
-            spans = (annotations or {}).get(layer, [])
-            enc = lay.spans[layer].encode
-            rows.setdefault((layer, split), []).extend(enc(r) for r in span_rows(layer, doc_id, spans, kept_text, index))
+            spans = sort_rows((ann or {}).get(layer, []))
+            enc, named = lay.spans[layer].encode, lay.named[layer]
+            rows.setdefault((layer, split), []).extend(enc(with_label_names(r, named))
+                                                       for r in span_rows(layer, doc_id, spans, kept_text, index))
         if job.with_text:
             rows.setdefault(("ner", split), []).extend(
-                ner_rows(doc_id, text, sentences, (annotations or {}).get("entities", []), job.tag_index, unaligned))
-    tables = {key: pa.Table.from_pylist(batch, schema=job.arrow[key[0]]) for key, batch in rows.items() if batch}
-    return tables, unaligned, len(doc_ids), counts
+                ner_rows(doc_id, text, sentences, (ann or {}).get("entities", []), lay.ner_tags, built.unaligned))
+    built.tables = {key: pa.Table.from_pylist(batch, schema=job.schemas_of[key[0]]) for key, batch in rows.items() if batch}
+    return built
 
 
 def _strip_span_text(row: dict) -> dict:

@@ -46,7 +46,7 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def card_yaml(lay: Layouts, files: dict[str, dict[str, str]], documents: int, with_text: bool, version: str) -> dict:
+def card_yaml(lay: Layouts, files: dict[str, dict[str, list[str]]], documents: int, with_text: bool, version: str) -> dict:
     """The card's YAML metadata block."""
     features = {"documents": lay.documents.feature, **{k: f.feature for k, f in lay.spans.items()}, "ner": lay.ner}
     configs = [c for c in ("documents", "entities", "claims", "bias_markers", "ner") if c in files]
@@ -61,7 +61,7 @@ def card_yaml(lay: Layouts, files: dict[str, dict[str, str]], documents: int, wi
         "size_categories": [size_category(documents)],
         "tags": ["media-bias", "propaganda", "claim-detection", "semiconductors", "export-controls", "standoff-annotation"],
         "configs": [
-            {"config_name": c, "data_files": [{"split": s, "path": p} for s, p in sorted(files[c].items())],
+            {"config_name": c, "data_files": [{"split": s, "path": paths} for s, paths in sorted(files[c].items())],
              **({"default": True} if c == "documents" else {})}
             for c in configs
         ],
@@ -127,6 +127,7 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
         counts = ", ".join(f"{s}: {n}" for s, n in splits.items())
         lines.append(f"| `{config}` | {counts} | {ROW_MEANING[config]} |")
     lines += ["", "Splits are assigned once per document from a hash of its id and never change between versions.", ""]
+    lines += file_lines(result)
     if figures:
         lines += ["## Figures", "", *figure_lines(figures)]
     lines += ["## Labels", "",
@@ -153,7 +154,42 @@ def card_body(corpus: Corpus, schemas: Schemas, result: BuildResult, version: st
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: Layouts, files: dict[str, dict[str, str]],
+def file_lines(result: BuildResult) -> list[str]:
+    """How the rows are stored: shards, row groups, sort, label columns, and how SQL engines read them."""
+    if not result.shards:
+        return []
+    shards = result.shards.values()
+    largest = max(s["bytes"] for s in shards)
+    group = max(s["largest_row_group"] for s in shards)
+    return [
+        "## Files", "",
+        f"{len(result.shards)} Parquet files (zstd) under `data/<config>/`, named `<split>-<i>-of-<n>-<hash>.parquet` as `datasets` "
+        f"names shards (plus the first 16 hex digits of the file's SHA-256). A shard holds up to {result.docs_per_shard:,} documents "
+        f"in `doc_id` order (largest file here: {_size(largest)}; `datasets` cuts shards at 500 MB), in row groups of "
+        f"{result.row_group_docs:,} documents (largest here: {_size(group)} uncompressed; `datasets` uses at most 100 MB, the "
+        "dataset viewer reads row groups up to 286 MiB).", "",
+        "Rows are sorted by `doc_id`, then `start` and `end` (spans) or `sentence_index` (`ner`); the sort is declared in each "
+        "file's metadata. Every flat column but the texts has min/max statistics and a page index, so a filter on `doc_id` "
+        "skips row groups. Each label column (a `ClassLabel` number for `datasets`) has a string twin, `<column>_name` "
+        "(`ner_tag_names` for `ner_tags`), so SQL and DataFrame engines see the labels:", "",
+        "```sql",
+        "-- DuckDB, in this folder",
+        "SELECT label_name, count(*) FROM 'data/entities/*.parquet' GROUP BY label_name ORDER BY 2 DESC;",
+        "```", "",
+        "```python",
+        "import polars as pl",
+        'pl.scan_parquet("data/claims/train-*.parquet").filter(pl.col("doc_id") == "DOC_ID").collect()',
+        "```", "",
+        "`chipwar-shards.json` records what each shard was made from; the next `chipwar build` into the same folder reuses "
+        "the shards whose documents did not change (the bytes are those of a full build).", "",
+    ]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.1f} kB"
+
+
+def write_card(folder: Path, corpus: Corpus, schemas: Schemas, lay: Layouts, files: dict[str, dict[str, list[str]]],
                result: BuildResult, *, version: str, set_name: str, figures: Sequence[Figure] = ()) -> None:
     """Write ``README.md`` and its figures into a dataset folder."""
     for figure in figures:

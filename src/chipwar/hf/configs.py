@@ -48,16 +48,48 @@ class BuildResult:
     with_text: bool = True
     replaced: bool = False
     recovered: list[str] = field(default_factory=list)
+    shards: dict[str, dict[str, Any]] = field(default_factory=dict)  # relative path -> rows, row groups, bytes, sha256
+    chunks: int = 0  # chunks of documents (row groups per shard)
+    reused: int = 0  # of them, taken unchanged from the earlier build in --out
+    docs_per_shard: int = 0
+    row_group_docs: int = 0
 
 
 @dataclass(frozen=True)
 class Layouts:
-    """Row layout (feature + codecs) of every config, derived from the schema."""
+    """Row layout (feature + codecs) of every config, derived from the schema; ``named``: by
+    config, the ``ClassLabel`` columns that have a readable ``<column>_name`` string column beside them."""
 
     documents: Field
     spans: dict[str, Field]
     ner: Features
     ner_tags: list[str]
+    named: dict[str, tuple[str, ...]]
+
+
+NAME_SUFFIX = "_name"
+#: The string twin of ``ner_tags`` (a list of ``ClassLabel``).
+NER_TAG_NAMES = "ner_tag_names"
+
+
+def _with_names(fields: dict[str, Field]) -> tuple[dict[str, Field], tuple[str, ...]]:
+    """``fields`` with a string column after each top-level ``ClassLabel``: SQL engines and
+    DataFrames (DuckDB, Polars) see the label, not its number."""
+    out: dict[str, Field] = {}
+    named = []
+    for key, f in fields.items():
+        out[key] = f
+        if isinstance(f.feature, ClassLabel):
+            out[key + NAME_SUFFIX] = Field(Value("string"), None, None)
+            named.append(key)
+    return out, tuple(named)
+
+
+def with_label_names(row: dict[str, Any], named: tuple[str, ...]) -> dict[str, Any]:
+    """A row (before encoding) with each named label also as its ``<column>_name`` string."""
+    for key in named:
+        row[key + NAME_SUFFIX] = row.get(key)
+    return row
 
 
 def layouts(schemas: Schemas) -> Layouts:
@@ -68,6 +100,8 @@ def layouts(schemas: Schemas) -> Layouts:
     fields["text"] = Field(Value("string"), None, None)
     fields["annotation_set"] = Field(Value("string"), None, None)
     fields.update({k: walker.field(v, ann) for k, v in ann["properties"].items() if k != "doc_id"})
+    fields, named_docs = _with_names(fields)
+    named = {"documents": named_docs}
     spans = {}
     for layer in SPAN_CONFIGS:
         item = ann["$defs"][LAYER_SPAN_DEF[layer]]
@@ -75,14 +109,15 @@ def layouts(schemas: Schemas) -> Layouts:
         span_fields.update({k: walker.field(v, ann) for k, v in item["properties"].items()})
         span_fields.update({k: Field(Value(t), None, None) for k, t in
                             (("sentence", "string"), ("sentence_start", "int32"), ("sentence_end", "int32"))})
+        span_fields, named[layer] = _with_names(span_fields)
         spans[layer] = struct_of(span_fields)
     tags = ["O"] + [f"{p}-{name}" for name in schemas.label_names(LAYER_LABEL_SET["entities"]) for p in ("B", "I")]
     ner = Features({
         "id": Value("string"), "doc_id": Value("string"), "sentence_index": Value("int32"),
         "tokens": List(Value("string")), "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
-        "ner_tags": List(ClassLabel(names=tags)),
+        "ner_tags": List(ClassLabel(names=tags)), NER_TAG_NAMES: List(Value("string")),
     })
-    return Layouts(struct_of(fields), spans, ner, tags)
+    return Layouts(struct_of(fields), spans, ner, tags, named)
 
 
 def document_row(meta: dict, text: str | None, set_name: str, annotations: dict | None) -> dict[str, Any]:
@@ -135,9 +170,11 @@ def span_rows(layer: str, doc_id: str, spans: list[dict], text: str | None, inde
             yield {"doc_id": doc_id, **strip_texts(span), "sentence": None, "sentence_start": None, "sentence_end": None}
 
 
-def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag_index: dict[str, int],
-              unaligned: list[Unaligned]) -> Iterator[dict]:
-    """BIO-tagged sentences; an entity that cannot be tagged is recorded in ``unaligned``."""
+def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tags_of: list[str],
+             unaligned: list[Unaligned]) -> Iterator[dict]:
+    """BIO-tagged sentences (``tags_of``: the tag names in ``ClassLabel`` order); an entity that
+    cannot be tagged is recorded in ``unaligned``."""
+    tag_index = {t: i for i, t in enumerate(tags_of)}
     placed: list[tuple[int, int, dict]] = []
     for ent in sorted(entities, key=lambda e: (e["start"], -e["end"])):
         if placed and ent["start"] < placed[-1][1]:
@@ -172,4 +209,4 @@ def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tag_
                 tags[k] = tag_index["I-" + ent["label"]]
         yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i,
                "tokens": list(map(text.__getitem__, map(slice, token_starts, token_ends))),
-               "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags}
+               "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags, NER_TAG_NAMES: [tags_of[t] for t in tags]}

@@ -22,7 +22,6 @@ CHANGELOG.md, and left out when there is none.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,12 @@ from datasets import ClassLabel, Features, LargeList, List, Sequence, Value
 from ..corpus import Corpus
 from ..writer import replace_file
 from .citation import LICENSE_URL, bibtex, citation_facts
+from .shards import file_sha256
 from .statement import PRETTY_NAME, annotator_facts, document_facts, human_annotated
 
 CROISSANT_FILE = "croissant.json"
+#: The split in a shard's file name (see chipwar.hf.shards).
+SPLIT_OF_FILE = "^(?:.*/)?([^/-]+)-[0-9]{5}-of-[0-9]{5}-[0-9a-f]+\\.parquet$"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 PARQUET = "application/x-parquet"
 SPLIT_FIELD = "data_split"
@@ -152,7 +154,7 @@ def record_set(config: str, features: Features) -> dict:
     source = {"fileSet": {"@id": f"parquet-{config}"}}
     fields = [{"@type": "cr:Field", "@id": f"{config}/{SPLIT_FIELD}", "name": SPLIT_FIELD, "dataType": "sc:Text",
                "description": "The split the row's file holds (train, validation or test).",
-               "source": {**source, "extract": {"fileProperty": "filename"}, "transform": {"regex": "^(.+)-[0-9a-f]+\\.parquet$"}}}]
+               "source": {**source, "extract": {"fileProperty": "filename"}, "transform": {"regex": SPLIT_OF_FILE}}}]
     fields += [_field(f"{config}/{name}", name, feature, source, name, None) for name, feature in features.items()]
     return {"@type": "cr:RecordSet", "@id": config, "name": config, "description": CONFIG_MEANING.get(config, config), "field": fields}
 
@@ -162,17 +164,18 @@ def _features(path: Path) -> Features:
     return Features.from_arrow_schema(pq.read_schema(path))
 
 
-def _distribution(folder: Path, files: dict[str, dict[str, str]]) -> list[dict]:
+def _distribution(folder: Path, files: dict[str, dict[str, list[str]]]) -> list[dict]:
     out: list[dict] = []
     for config in files:
-        for split, rel in sorted(files[config].items()):
-            digest = hashlib.sha256((folder / rel).read_bytes()).hexdigest()
-            out.append({"@type": "cr:FileObject", "@id": rel, "name": rel, "description": f"{config}, {split} split",
-                        "contentUrl": rel, "encodingFormat": PARQUET, "sha256": digest})
+        for split, rels in sorted(files[config].items()):
+            for i, rel in enumerate(rels):
+                out.append({"@type": "cr:FileObject", "@id": rel, "name": rel,
+                            "description": f"{config}, {split} split, shard {i + 1} of {len(rels)}",
+                            "contentUrl": rel, "encodingFormat": PARQUET, "sha256": file_sha256(folder / rel)})
     for config in files:
         out.append({"@type": "cr:FileSet", "@id": f"parquet-{config}", "name": f"parquet-{config}",
-                    "description": f"The Parquet files of the {config} config, one per split.",
-                    "encodingFormat": PARQUET, "includes": [rel for _, rel in sorted(files[config].items())]})
+                    "description": f"The Parquet shards of the {config} config, by split.",
+                    "encodingFormat": PARQUET, "includes": [rel for _, rels in sorted(files[config].items()) for rel in rels]})
     return out
 
 
@@ -264,7 +267,7 @@ def licenses(with_text: bool) -> list[Any]:
     return out
 
 
-def croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, str]], *, version: str, set_name: str = "gold",
+def croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, list[str]]], *, version: str, set_name: str = "gold",
               with_text: bool = True) -> dict[str, Any]:
     """The Croissant description of the built ``folder`` whose Parquet files are ``files`` (config -> split -> relative path)."""
     facts = citation_facts(corpus, version, set_name)
@@ -292,7 +295,7 @@ def croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, str]], *,
         **({"url": facts.repository} if facts.repository else {}),
         **rai_fields(corpus, set_name, with_text),
         "distribution": _distribution(folder, {c: files[c] for c in configs}),
-        "recordSet": [record_set(c, _features(folder / next(iter(sorted(files[c].values()))))) for c in configs],
+        "recordSet": [record_set(c, _features(folder / min(rel for rels in files[c].values() for rel in rels))) for c in configs],
     }
     return out
 
@@ -302,7 +305,7 @@ def croissant_bytes(description: dict[str, Any]) -> bytes:
     return orjson.dumps(description, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def write_croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, str]], *, version: str, set_name: str = "gold",
+def write_croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, list[str]]], *, version: str, set_name: str = "gold",
                     with_text: bool = True) -> Path:
     """Write ``croissant.json`` into the built ``folder``; return its path."""
     path = folder / CROISSANT_FILE

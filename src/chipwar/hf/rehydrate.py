@@ -32,10 +32,11 @@ from ..report import short
 from ..schema import load_schemas
 from ..textform import TextFormError, normalise
 from ..writer import write_files
-from .build import BATCH_DOCS, CARRIED, MADE_BY, build_dataset
+from .build import CARRIED, MADE_BY, build_dataset
 from .card import FIGURES_DIR, card_version
 from .citation import CITATION_FILE
 from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts, restore_texts
+from .shards import ROW_GROUP_DOCS, shard_size
 
 #: A copy larger than this many bytes per code point of the longest text cannot be one of the
 #: texts (UTF-8 takes at most 4, CRLF and decomposed forms a few more): it is skipped unread.
@@ -72,7 +73,7 @@ def read_documents(dataset_dir: Path) -> Iterator[Document]:
     marker = read_build_marker(dataset_dir)
     listed = sorted(dataset_dir / f for f in marker["files"] if f.startswith("data/documents/")) if marker else None
     for path in listed if listed is not None else sorted((dataset_dir / "data" / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_DOCS):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_DOCS):
             for row in batch.to_pylist():
                 yield from_document_row(lay.documents.decode(row), schemas)
 
@@ -204,5 +205,6 @@ def rehydrate_dataset(dataset_dir: Path, texts_dir: Path, out: Path) -> Rehydrat
                 files[root / "annotations" / str(ann_set) / f"{meta['doc_id']}.json"] = dumps_json(annotations)
         write_files(root, files)
         built = build_dataset(Corpus(root), target, set_name=set_name, with_text=True, version=version,
-                              figures=read_figures(dataset_dir / FIGURES_DIR))  # drawn from sets the bare build does not carry
+                              figures=read_figures(dataset_dir / FIGURES_DIR),  # drawn from sets the bare build does not carry
+                              docs_per_shard=shard_size(dataset_dir))
     return RehydrateResult(**vars(built), skipped=skipped)

@@ -26,11 +26,11 @@ from typing import Any, Callable, Sequence
 from .. import __version__
 from ..agreement.run import check_sets
 from ..corpus import Corpus
+from ..engines.local import chunked, ordered_map
 from ..errors import UsageError, require
 from ..ids import check_set_name
 from ..layers import CHAIN_FIELD, LAYERS, REFERENCE_ROLES, referenced_ids
 from ..outputs import FolderBuild, check_out
-from ..parallel import chunked, ordered_map
 from ..plots import LabelCounts, corpus_figures
 from ..report import Problem, Report
 from ..schema import load_schemas

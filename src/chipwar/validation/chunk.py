@@ -16,13 +16,28 @@ from .schema_problems import too_deep
 
 @dataclass(frozen=True)
 class Job:
-    """What every chunk needs (shared with the workers by fork, not pickled)."""
+    """What every chunk needs (shared with local workers by fork; pickled once per worker on a cluster).
+
+    ``keep``: the set folder (``annotations/gold``) whose files a build goes on to use: each
+    document's parsed metadata, text and that file are kept in :attr:`Part.kept`, so the build
+    reads every source once.
+    """
 
     schemas: Schemas
     docs: Folder
     sets: tuple[Folder, ...]
     fast: bool
     list_checked: bool
+    keep: str | None = None
+
+
+@dataclass
+class Kept:
+    """A document's sources as validation parsed them (``annotations``: of the kept set, if it has a file)."""
+
+    meta: Any = None
+    text: str | None = None
+    annotations: Any = None
 
 
 @dataclass
@@ -33,6 +48,7 @@ class Part:
     records: dict[str, Records] = field(default_factory=dict)  # by set folder
     firsts: dict[str, set[tuple[Any, Any, Any]]] = field(default_factory=dict)  # by set folder: (id, label, name) of each first record
     checked: list[str] = field(default_factory=list)
+    kept: dict[str, Kept] = field(default_factory=dict)  # by document id, only with Job.keep
 
 
 #: What :func:`load` gives for a file that could not be read or parsed (``None`` is JSON ``null``).

@@ -11,7 +11,7 @@ from typing import Any
 from ..report import Problem, Report, pointer, short
 from ..schema import Schemas
 from ..splits import split_for
-from .chunk import BROKEN, Job, Part, load, read_or_report
+from .chunk import BROKEN, Job, Kept, Part, load, read_or_report
 from .schema_problems import schema_problems, whole_float_problems
 
 #: C0 controls a text may not hold (the text form rules of :mod:`chipwar.textform`): all but tab and line feed; CR has its own check.
@@ -43,6 +43,8 @@ def check_document(job: Job, doc_id: str, part: Part) -> tuple[str | None, str |
     meta = load(meta_path, follow, meta_rel, doc_id, part, job.list_checked)
     if meta is not BROKEN:
         check_metadata(job.schemas, meta, meta_rel, text_rel, doc_id, text, sha, report)
+        if job.keep is not None:
+            part.kept[doc_id] = Kept(meta, text)
     return text, sha
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..corpus import Corpus
+from ..engines import Engine
+from ..engines.local import LocalEngine, chunked
 from ..ids import DOC_ID
-from ..parallel import chunked, ordered_map
 from ..report import Problem, Report, printable
 from ..schema import load_schemas
 from ..writer import leftovers
@@ -46,8 +47,59 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
     return validate_scope(corpus, scope_of(corpus, only), progress, fast=fast).report
 
 
-def validate_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None, *, fast: bool = True) -> Validation:
-    """Check what ``scope`` names; see :func:`validate_corpus`."""
+def validate_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None, *, fast: bool = True,
+                   engine: Engine | None = None) -> Validation:
+    """Check what ``scope`` names, on ``engine`` (default: this machine's cores); see :func:`validate_corpus`."""
+    run = plan_run(corpus, scope, fast=fast)
+    engine = engine or LocalEngine()
+    for chunk, part in zip(run.chunks, engine.map(check_chunk, run.job, run.chunks), strict=True):
+        run.merge(part, len(chunk))
+        if progress:
+            progress(run.done, len(run.doc_ids))
+    return run.finish(corpus)
+
+
+@dataclass
+class Run:
+    """A validation run planned (folders listed, documents chunked), then reduced part by part:
+    the map is :func:`check_chunk` on each chunk, on any engine; :meth:`merge` takes the parts
+    in chunk order and :meth:`finish` makes the corpus-wide checks."""
+
+    job: Job
+    doc_ids: list[str]
+    chunks: list[list[str]]
+    scope: Scope
+    listed: tuple[Folder, ...]
+    report: Report = field(default_factory=Report)
+    records: dict[str, Records] = field(default_factory=dict)
+    checked: list[str] = field(default_factory=list)
+    done: int = 0
+
+    def merge(self, part: Part, n_docs: int) -> None:
+        """Add one chunk's findings (call in chunk order)."""
+        self.report.extend(part.report.problems)
+        for key, n in part.report.counts.items():
+            self.report.count(key, n)
+        for set_rel, by_id in part.records.items():
+            merged = self.records.setdefault(set_rel, {})
+            for cid, recs in by_id.items():
+                seen = merged.setdefault(cid, {})
+                for record, where in recs.items():
+                    seen.setdefault(record, where)
+        self.checked += part.checked
+        self.done += n_docs
+
+    def finish(self, corpus: Corpus) -> Validation:
+        """The corpus-wide checks (canonical entities consistent across documents, leftovers of killed writes)."""
+        self.report.extend(record_conflicts(self.records))
+        self.report.extend(_leftover_problems(corpus, self.listed))
+        return Validation(self.report, self.scope, self.checked)
+
+
+def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: str | None = None,
+             chunks: Callable[[list[str]], list[list[str]]] | None = None) -> Run:
+    """List the folders and chunk the documents of ``scope`` (``chunks``: how, default :data:`CHUNK_DOCS`
+    at a time); ``keep``: a set whose files each part keeps parsed (see :class:`Job`)."""
     schemas = load_schemas(corpus.schema_dir)
     root = str(corpus.root)
     report = Report()
@@ -64,28 +116,10 @@ def validate_scope(corpus: Corpus, scope: Scope, progress: Progress | None = Non
     for folder in (docs, *sets):
         report.extend(p for name, p in sorted(folder.refused.items())
                       if wanted is None or name == "" or name.rpartition(".")[0] in wanted)
-    job = Job(schemas, docs, tuple(sets), fast, list_checked=not scope.whole)
-    records: dict[str, Records] = {}
-    checked: list[str] = []
-    done = 0
-    chunks = chunked(doc_ids, CHUNK_DOCS)
-    for chunk, part in zip(chunks, ordered_map(_check_chunk, job, chunks), strict=True):
-        report.extend(part.report.problems)
-        for key, n in part.report.counts.items():
-            report.count(key, n)
-        for set_rel, by_id in part.records.items():
-            merged = records.setdefault(set_rel, {})
-            for cid, recs in by_id.items():
-                seen = merged.setdefault(cid, {})
-                for record, where in recs.items():
-                    seen.setdefault(record, where)
-        checked += part.checked
-        done += len(chunk)
-        if progress:
-            progress(done, len(doc_ids))
-    report.extend(record_conflicts(records))
-    report.extend(_leftover_problems(corpus, (docs, *sets)))
-    return Validation(report, scope, checked)
+    job = Job(schemas, docs, tuple(sets), fast, list_checked=not scope.whole,
+              keep=None if keep is None else f"annotations/{keep}")
+    split = chunks or (lambda ids: chunked(ids, CHUNK_DOCS))
+    return Run(job, doc_ids, split(doc_ids), scope, (docs, *sets), report)
 
 
 def _doc_ids(scope: Scope, docs: Folder, sets: list[Folder]) -> list[str]:
@@ -110,8 +144,8 @@ def _leftover_problems(corpus: Corpus, listed: tuple[Folder, ...]) -> list[Probl
     return out
 
 
-def _check_chunk(job: Job, doc_ids: list[str]) -> Part:
-    """Check some documents and their annotation files (in a worker, or in-process)."""
+def check_chunk(job: Job, doc_ids: list[str]) -> Part:
+    """Check some documents and their annotation files: the map of every run (in a worker, or in-process)."""
     part = Part()
     report, docs = part.report, job.docs
     for doc_id in doc_ids:
@@ -134,6 +168,8 @@ def _check_chunk(job: Job, doc_ids: list[str]) -> Part:
             if data is BROKEN:
                 continue
             schema_ok = check_annotation(job.schemas, data, rel, doc_id, text, sha, report, job.fast)
+            if job.keep == folder.rel and doc_id in part.kept:
+                part.kept[doc_id].annotations = data
             if isinstance(data, dict):
                 collect_records(data, rel, part.records.setdefault(folder.rel, {}), part.firsts.setdefault(folder.rel, set()),
                                 schema_ok and job.fast)
