@@ -12,9 +12,10 @@ The word after ``GENERATED:`` names a renderer and the rest are its arguments:
 row per document: source, date, genre, split, length, rights). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
 
-Figures are computed from the data, so ``chipwar generate`` first finishes what an
-interrupted write left, then validates, and writes nothing (all files or none) unless the
-data is sound and every block renders.
+Figures are computed from the data, counted in the validation pass itself
+(:mod:`chipwar.generated_facts`), so ``chipwar generate`` first finishes what an interrupted
+write left, then validates, and writes nothing (all files or none) unless the data is sound
+and every block renders.
 """
 
 from __future__ import annotations
@@ -24,24 +25,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .agreement import agree_sets, markdown_tables
+from .agreement import markdown_tables
 from .corpus import Corpus, refusal
 from .errors import ChipwarError
+from .generated_facts import BlockFacts, data_specs
 from .ids import check_set_name
 from .layers import LAYER_LABEL_SET
 from .report import Problem, cut, printable
 from .schema import Schemas
-from .stats import corpus_stats
 from .writer import leftovers, locked, recover, write_files
 
-Renderer = Callable[[Corpus, Schemas, list[str]], str]
+#: (corpus, schemas, the block's arguments, the facts counted in the validation pass) -> the block's body.
+Renderer = Callable[[Corpus, Schemas, list[str], BlockFacts], str]
 
 
 class _Unrendered(Exception):
-    """A block cannot be rendered from the data as it is; ``problems`` say which files were left out and why."""
+    """A block cannot be rendered from the data as it is; ``problems`` say why."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} file(s) could not be read")
+        super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
 
 
@@ -60,7 +62,7 @@ def block_specs(text: str) -> list[list[str]]:
     return [spec for m in _BLOCK.finditer(text) if (spec := m["spec"].split())]
 
 
-def render_labels(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+def render_labels(corpus: Corpus, schemas: Schemas, args: list[str], facts: BlockFacts | None = None) -> str:
     """A Markdown table of one label set: label, definition and any ``x-`` mapping columns."""
     (def_name,) = args
     labels = schemas.label_set(def_name)
@@ -78,21 +80,22 @@ def _cell(value: object) -> str:
     return "—" if value is None else f"`{value}`"
 
 
-def render_agreement(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+def render_agreement(corpus: Corpus, schemas: Schemas, args: list[str], facts: BlockFacts) -> str:
     """The agreement tables of two or more sets (per layer, per attribute and reference, document labels), as ``chipwar agree`` computes them."""
-    result = agree_sets(corpus, [_set_name(corpus, name) for name in args], schemas)
-    if result.problems:
-        raise _Unrendered(result.problems)
-    return markdown_tables(result)
+    from .agreement.run import check_sets, nothing_compared
+
+    sets = check_sets(corpus, [_set_name(corpus, name) for name in args])
+    tally = facts.agreements[tuple(sets)]
+    if not tally.compared:
+        annotated = {name: set(corpus.annotated_doc_ids(name)) for name in sets}
+        raise _Unrendered([nothing_compared(sets, annotated, [])])
+    return markdown_tables(tally.result([], []))
 
 
-def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
+def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str], facts: BlockFacts) -> str:
     """Per-label counts of one set, every label of the schema listed (zeros included)."""
     (set_name,) = args
-    stats = corpus_stats(corpus, schemas)
-    if stats.report.problems:
-        raise _Unrendered(stats.report.problems)
-    counts = stats.labels.get(_set_name(corpus, set_name), {})
+    counts = facts.labels[_set_name(corpus, set_name)]
     rows = ["| layer | label | count |", "|---|---|---|"]
     for layer, def_name in LAYER_LABEL_SET.items():
         layer_counts = counts.get(layer, {})
@@ -101,24 +104,12 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str]) -> st
     return "\n".join(rows) + "\n"
 
 
-def render_documents(corpus: Corpus, schemas: Schemas, args: list[str]) -> str:
-    """One row per document, from its metadata; unknown values show as "unknown", never guessed."""
-    from .validation.sound import load_document, readable_files
-
+def render_documents(corpus: Corpus, schemas: Schemas, args: list[str], facts: BlockFacts) -> str:
+    """One row per document, from its metadata (:func:`chipwar.generated_facts.document_cells`)."""
+    if args:
+        raise ValueError("`documents` takes no arguments")
     rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
-            "|---|---|---|---|---|---|---|"]
-    doc_ids, problems = readable_files(corpus, corpus.corpus_dir, ".json")
-    for doc_id in doc_ids:
-        doc = load_document(corpus, schemas, doc_id)
-        if doc.problem is not None:
-            problems.append(doc.problem)
-            continue
-        meta = doc.meta
-        cells = [f"`{doc_id}`", meta["publisher"], meta["published"], meta["genre"], meta["split"],
-                 f"{meta['intake']['length_codepoints']:,}", {True: "yes", False: "no"}.get(meta["rights"]["redistributable"])]
-        rows.append("| " + " | ".join("unknown" if c is None else str(c) for c in cells) + " |")
-    if problems:
-        raise _Unrendered(problems)
+            "|---|---|---|---|---|---|---|", *facts.documents]
     return "\n".join(rows) + "\n"
 
 
@@ -158,7 +149,12 @@ def generated_files(corpus: Corpus) -> tuple[list[tuple[Path, str]], list[Proble
     return out, problems
 
 
-def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple[str, list[Problem]]:
+def needed_facts(sources: list[tuple[Path, str]]) -> tuple[tuple[str, ...], ...]:
+    """The data specs the blocks of ``sources`` need counted (see :mod:`chipwar.generated_facts`)."""
+    return data_specs([spec for _, text in sources for spec in block_specs(text)])
+
+
+def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str, facts: BlockFacts) -> tuple[str, list[Problem]]:
     problems: list[Problem] = []
 
     def fill(m: re.Match[str]) -> str:
@@ -169,7 +165,7 @@ def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple
                                     expected=f"one of {', '.join(sorted(RENDERERS))}", found=repr(kind)))
             return m[0]
         try:
-            body = renderer(corpus, schemas, args)
+            body = renderer(corpus, schemas, args, facts)
         except _Unrendered as exc:
             problems.extend(exc.problems)
             problems.append(Problem("generated_unrendered", f"cannot render {cut(m['spec'], 100)!r}: the data it counts has problems",
@@ -184,12 +180,13 @@ def _render_file(corpus: Corpus, schemas: Schemas, text: str, rel: str) -> tuple
     return _BLOCK.sub(fill, text), problems
 
 
-def check_generated(corpus: Corpus, schemas: Schemas) -> list[Problem]:
-    """A problem for each file whose generated blocks are out of date (call it on sound data)."""
-    sources, problems = generated_files(corpus)
+def check_generated(corpus: Corpus, schemas: Schemas, sources: list[tuple[Path, str]], facts: BlockFacts) -> list[Problem]:
+    """A problem for each of ``sources`` (:func:`generated_files`) whose generated blocks are out of
+    date, rendered from ``facts`` (counted by a clean validation of the whole corpus)."""
+    problems: list[Problem] = []
     for path, text in sources:
         rel = corpus.rel(path)
-        new, errs = _render_file(corpus, schemas, text, rel)
+        new, errs = _render_file(corpus, schemas, text, rel, facts)
         problems.extend(errs)
         if new != text:
             stale = [m["spec"] for m, n in zip(_BLOCK.finditer(text), _BLOCK.finditer(new), strict=False) if m[0] != n[0]]
@@ -209,19 +206,23 @@ class Generated:
 
 
 def update_generated(corpus: Corpus, schemas: Schemas) -> Generated:
-    """Finish interrupted writes, validate, then rewrite every stale generated block, all files or none."""
-    from .validation.run import validate_corpus
+    """Finish interrupted writes, validate (counting what the blocks need), then rewrite every stale
+    generated block, all files or none."""
+    from .validation.run import validate_scope
+    from .validation.scope import scope_of
     from .validation.sound import readable_sets
 
     result = Generated(recovered=finish_interrupted(corpus, [corpus.annotations_dir / s for s in readable_sets(corpus)[0]]))
-    report = validate_corpus(corpus)
-    if not report.ok:
-        result.problems = report.errors
+    sources, unreadable = generated_files(corpus)
+    validation = validate_scope(corpus, scope_of(corpus, None), facts=needed_facts(sources))
+    if not validation.report.ok:
+        result.problems = validation.report.errors
         return result
-    sources, result.problems = generated_files(corpus)
+    assert validation.facts is not None
+    result.problems = unreadable
     changed: dict[Path, bytes] = {}
     for path, text in sources:
-        new, errs = _render_file(corpus, schemas, text, corpus.rel(path))
+        new, errs = _render_file(corpus, schemas, text, corpus.rel(path), validation.facts)
         result.problems.extend(errs)
         if new != text:
             changed[path] = new.encode("utf-8")

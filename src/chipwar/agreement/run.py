@@ -80,6 +80,20 @@ class _LayerTally:
                 if not all(map(empty, values)):
                     self.alpha_units[f.name].append(values)
 
+    def merge(self, other: _LayerTally, shift: int) -> None:
+        """Add the documents ``other`` tallied after these; ``shift``: where its continuum starts in this one's."""
+        self.spans = [a + b for a, b in zip(self.spans, other.spans, strict=True)]
+        self.units += other.units
+        for pair in self.pairs:
+            self.matches[pair].update(other.matches[pair])
+            self.cues[pair].update(other.cues[pair])
+            for name in self.paired:
+                self.paired[name][pair] += other.paired[name][pair]
+        for name in self.alpha_units:
+            self.alpha_units[name] += other.alpha_units[name]
+        for mine, theirs in zip(self.positions, other.positions, strict=True):
+            mine += [(a + shift, b + shift) for a, b in theirs]
+
     def _add_pair(self, pair: tuple[int, int], a: list[Span], b: list[Span]) -> None:
         units = units_by_overlap([a, b])
         matched = [(x, y) for x, y in units if x is not None and y is not None]
@@ -121,6 +135,42 @@ def _document_labels(sets: list[str], labels: list[list[dict[str, Any]]]) -> dic
     return out
 
 
+class SetsTally:
+    """The agreement of some sets, tallied document by document in doc-id order, and mergeable: a
+    validation run tallies each chunk of documents apart (:mod:`chipwar.generated_facts`) and
+    merges the chunks in order, which gives what one pass over all documents gives."""
+
+    def __init__(self, sets: Sequence[str]) -> None:
+        self.sets = list(sets)
+        self.tallies = {layer: _LayerTally(layer, len(self.sets)) for layer in LAYERS}
+        self.labels: list[list[dict[str, Any]]] = []
+        self.compared: list[str] = []
+        self.missing: dict[str, list[str]] = {}
+        self.continuum = 0
+
+    def add(self, doc_id: str, files: list[dict[str, Any]], length: int) -> None:
+        """One document every set annotated: its files, one per set, and its text's length."""
+        self.compared.append(doc_id)
+        for layer, tally in self.tallies.items():
+            tally.add([data.get(layer, []) for data in files], self.continuum)
+        self.labels.append([data.get("document_labels") or {} for data in files])
+        self.continuum += length
+
+    def merge(self, other: SetsTally) -> None:
+        """Add the documents ``other`` tallied (all after these in doc-id order)."""
+        for layer, tally in self.tallies.items():
+            tally.merge(other.tallies[layer], self.continuum)
+        self.labels += other.labels
+        self.compared += other.compared
+        self.missing.update(other.missing)
+        self.continuum += other.continuum
+
+    def result(self, skipped: list[str], problems: list[Problem]) -> Agreement:
+        return Agreement(self.sets, self.compared, dict(sorted(self.missing.items())),
+                         {layer: t.result(self.sets, self.continuum) for layer, t in self.tallies.items()},
+                         _document_labels(self.sets, self.labels), skipped, list(dict.fromkeys(problems)))
+
+
 def agree_sets(corpus: Corpus, sets: Sequence[str], schemas: Schemas | None = None) -> Agreement:
     """Compare two or more annotation sets over the documents every one of them annotated with a file that passes validation."""
     from ..validation.sound import load_annotations, load_document, readable_files, readable_sets
@@ -135,9 +185,8 @@ def agree_sets(corpus: Corpus, sets: Sequence[str], schemas: Schemas | None = No
         annotated[name] = set(ids)
         problems += listed
     every = set.intersection(*annotated.values())
-    tallies = {layer: _LayerTally(layer, len(sets)) for layer in LAYERS}
-    compared, skipped, labels = [], [], []
-    continuum = 0
+    tally = SetsTally(sets)
+    skipped: list[str] = []
     for doc_id in sorted(every):
         doc = load_document(corpus, schemas, doc_id)
         loaded = [load_annotations(corpus, schemas, corpus.annotation_path(name, doc_id), doc) for name in sets]
@@ -146,20 +195,15 @@ def agree_sets(corpus: Corpus, sets: Sequence[str], schemas: Schemas | None = No
             problems += bad
             skipped.append(doc_id)
             continue
-        files = [data for data, _ in loaded]
-        compared.append(doc_id)
-        for layer, tally in tallies.items():
-            tally.add([data.get(layer, []) for data in files], continuum)
-        labels.append([data.get("document_labels") or {} for data in files])
-        continuum += len(doc.text)
-    if not compared:
-        problems.append(_nothing_compared(sets, annotated, skipped))
-    missing = {doc_id: [name for name in sets if doc_id in annotated[name]] for doc_id in sorted(set().union(*annotated.values()) - every)}
-    return Agreement(sets, compared, missing, {layer: t.result(sets, continuum) for layer, t in tallies.items()},
-                     _document_labels(sets, labels), skipped, list(dict.fromkeys(problems)))
+        tally.add(doc_id, [data for data, _ in loaded], len(doc.text))
+    if not tally.compared:
+        problems.append(nothing_compared(sets, annotated, skipped))
+    tally.missing = {doc_id: [name for name in sets if doc_id in annotated[name]]
+                     for doc_id in sorted(set().union(*annotated.values()) - every)}
+    return tally.result(skipped, problems)
 
 
-def _nothing_compared(sets: list[str], annotated: dict[str, set[str]], skipped: list[str]) -> Problem:
+def nothing_compared(sets: list[str], annotated: dict[str, set[str]], skipped: list[str]) -> Problem:
     """Why no document was compared: figures over nothing are no agreement, so this is an error, not a silent 0."""
     empty_set = next((name for name in sets if not annotated[name]), None)
     if empty_set is not None:

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Callable, Iterator, TypeVar
 
 from ..errors import EnvironmentProblem, require
+from . import run_chunk
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -37,9 +38,9 @@ class DaskEngine:
             if address is None:
                 self._cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                              host="127.0.0.1", dashboard_address=None, silence_logs=40)
-                self.client = Client(self._cluster)
+                self._client = Client(self._cluster)
             else:
-                self.client = Client(address, timeout=CONNECT_SECONDS)
+                self._client = Client(address, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             where = address or "a local cluster on 127.0.0.1"
@@ -49,7 +50,7 @@ class DaskEngine:
         self.address = address
 
     def workers(self) -> int:
-        return max(len(self.client.scheduler_info(n_workers=-1).get("workers", {})), 1)
+        return max(len(self._client.scheduler_info(n_workers=-1).get("workers", {})), 1)
 
     def describe(self) -> str:
         where = self.address or "a cluster started on 127.0.0.1"
@@ -60,12 +61,12 @@ class DaskEngine:
             return
         from distributed import KilledWorker
 
-        job = self.client.scatter(shared, broadcast=True, hash=False)
+        job = self._client.scatter(shared, broadcast=True, hash=False)
         pending: deque = deque()
         todo = iter(chunks)
         limit = self.workers() * AHEAD
         for chunk in todo:
-            pending.append(self.client.submit(fn, job, chunk, pure=False))
+            pending.append(self._client.submit(run_chunk, fn, job, chunk, pure=False))
             if len(pending) >= limit:
                 break
         try:
@@ -73,7 +74,7 @@ class DaskEngine:
                 result = pending.popleft().result()
                 nxt = next(todo, None)
                 if nxt is not None:
-                    pending.append(self.client.submit(fn, job, nxt, pure=False))
+                    pending.append(self._client.submit(run_chunk, fn, job, nxt, pure=False))
                 yield result
         except KilledWorker as exc:
             raise EnvironmentProblem(f"a Dask worker died while running {fn.__name__} ({exc}); nothing written",
@@ -83,7 +84,7 @@ class DaskEngine:
                 future.cancel()
 
     def close(self) -> None:
-        client, cluster = getattr(self, "client", None), self._cluster
+        client, cluster = getattr(self, "_client", None), self._cluster
         if client is not None:
             client.close()
         if cluster is not None:

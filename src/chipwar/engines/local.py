@@ -16,6 +16,8 @@ import os
 from collections import deque
 from typing import Any, Callable, Iterator, TypeVar
 
+from . import run_chunk
+
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,7 +42,7 @@ def _start_worker() -> None:
 def _run(chunk: Any) -> Any:
     assert _JOB is not None
     fn, shared = _JOB
-    return fn(shared, chunk)
+    return run_chunk(fn, shared, chunk)
 
 
 def workers_for(n_chunks: int) -> int:
@@ -54,7 +56,7 @@ def ordered_map(fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]])
     global _JOB
     workers = workers_for(len(chunks))
     if workers < 2:
-        yield from (fn(shared, chunk) for chunk in chunks)
+        yield from (run_chunk(fn, shared, chunk) for chunk in chunks)
         return
     _JOB = (fn, shared)
     try:

@@ -55,9 +55,23 @@ from ..validation.chunk import Job, Part
 from ..validation.run import check_chunk, plan_run
 from ..validation.scope import scope_of
 from ..writer import replace_file
-from .configs import CONFIGS, SPAN_CONFIGS, BuildResult, Layouts, Unaligned, document_row, layouts, ner_rows, span_rows, strip_texts, with_label_names
+from .configs import (
+    CONFIGS,
+    SPAN_CONFIGS,
+    BuildResult,
+    Layouts,
+    NerColumns,
+    Unaligned,
+    document_row,
+    layouts,
+    ner_rows,
+    span_rows,
+    strip_texts,
+    with_label_names,
+)
 from .manifest import MANIFEST, ChunkEntry, Manifest, RangeEntry, build_key, chunk_digest, read_manifest
 from .shards import DOCS_PER_SHARD, ROW_GROUP_DOCS, Shard, ShardWriters, name_shards, sort_rows
+from .statement import CorpusFacts, facts_read_once
 
 if TYPE_CHECKING:
     from ..plots import Figure
@@ -101,7 +115,6 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     from .card import card_figures, write_card
     from .citation import write_dataset_citation
     from .croissant import write_croissant
-    from .statement import facts_read_once
 
     check_set_name(set_name)
     if set_name not in corpus.set_names():
@@ -123,7 +136,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         ranges.extend(ranges_of(doc_ids, docs_per_shard))
         return [chunk for r in ranges for chunk in r]
 
-    run = plan_run(corpus, scope_of(corpus, None), keep=set_name, chunks=split)
+    run = plan_run(corpus, scope_of(corpus, None), keep=True, chunks=split)
     job = BuildJob(run.job, set_name, with_text, version, schemas_of=arrow, old=previous.chunk_digests() if previous else {})
     folder = FolderBuild(out, build_info(version, set_name, with_text))
     result = BuildResult(out=folder.out, with_text=with_text)
@@ -132,43 +145,26 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         manifest = Manifest(key)
         shards: list[Shard] = []
         counts = LabelCounts()  # what the card's figures draw, counted while every file is read anyway
+        facts = CorpusFacts()  # what the card, Data Statement, Croissant and citation say, likewise
         results = engine.map(build_chunk, job, run.chunks)
         old_ranges = {r.chunks[0].first: r for r in previous.ranges if r.chunks} if previous else {}
         old_chunks = {c.first: (r, c) for r in previous.ranges for c in r.chunks} if previous else {}
         for k, chunks in enumerate(ranges):
-            done = [(chunk, next(results)) for chunk in chunks]
-            for chunk, built in done:
+            writer = _RangeWriter(ShardWriters(staging, arrow, k), out, old_chunks)
+            for chunk in chunks:  # each chunk's rows are written as they come: one chunk in memory at a time
+                built = next(results)
                 run.merge(built.part, len(chunk))
                 counts.merge(built.counts)
+                facts.merge(built.facts)
                 if progress:
                     progress(run.done, len(run.doc_ids))
-            if not run.report.ok:
-                continue  # the build fails below, with every problem counted; nothing more is written
-            writers = ShardWriters(staging, arrow, k)
-            old = old_ranges.get(chunks[0][0])
-            if old is not None and [c.digest for c in old.chunks] == [b.digest for _, b in done]:
-                entry = RangeEntry(old.chunks)  # the whole range unchanged: its shards are taken as they are
-                for name, shard in sorted(old.shards.items()):
-                    config, _, split_name = name.partition("/")
-                    writers.copy(config, split_name, out / shard["file"], shard["rows"], shard["row_groups"])
-            else:
-                entry = RangeEntry()
-                for chunk, built in done:
-                    if built.tables is None:  # unchanged: its row groups are read back from the earlier build
-                        old_range, reused = old_chunks[chunk[0]]
-                        chunk_entry = ChunkEntry(chunk[0], len(chunk), reused.digest, unaligned=reused.unaligned)
-                        tables = _old_tables(out, old_range, reused)
-                    else:
-                        chunk_entry = ChunkEntry(chunk[0], len(chunk), built.digest or "", unaligned=built.unaligned)
-                        tables = built.tables
-                    for (config, split_name), table in sorted(tables.items()):
-                        chunk_entry.row_groups[f"{config}/{split_name}"] = writers.add(config, split_name, table)
-                    entry.chunks.append(chunk_entry)
-            for chunk_entry in entry.chunks:
-                result.unaligned.extend(chunk_entry.unaligned)
-            entry.written = writers.close()
-            shards += entry.written
-            manifest.ranges.append(entry)
+                if run.report.ok:  # else the build fails below, with every problem counted; nothing more is written
+                    writer.add(chunk, built)
+            if run.report.ok:
+                entry = writer.close(old_ranges.get(chunks[0][0]))
+                result.unaligned += [u for c in entry.chunks for u in c.unaligned]
+                shards += entry.written
+                manifest.ranges.append(entry)
         validation = run.finish(corpus)
         if not validation.report.ok:
             first = validation.report.errors[0]
@@ -184,7 +180,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         result.docs_per_shard, result.row_group_docs = docs_per_shard, min(ROW_GROUP_DOCS, docs_per_shard)
         _carry(corpus, staging)
         drawn = card_figures(corpus, schemas, set_name, counts) if figures is None else figures
-        with facts_read_once():
+        with facts_read_once(corpus, facts):
             write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name, figures=drawn)
             write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)
             write_dataset_citation(staging, corpus, version, set_name)
@@ -204,13 +200,68 @@ def _rows(shards: list[Shard]) -> dict[str, dict[str, int]]:
     return {c: dict(sorted(v.items())) for c, v in sorted(rows.items(), key=lambda kv: _ORDER[kv[0]])}
 
 
+class _RangeWriter:
+    """Writes one range's shards chunk by chunk. Chunks unchanged since the earlier build are held
+    back (they carry no rows) while every chunk so far is unchanged: when the whole range is, its
+    shards are taken as they are; otherwise their row groups are read back from the earlier build."""
+
+    def __init__(self, writers: ShardWriters, out: Path, old_chunks: dict[str, tuple[RangeEntry, ChunkEntry]]) -> None:
+        self.writers, self.out, self.old_chunks = writers, out, old_chunks
+        self.entry = RangeEntry()
+        self.held: list[tuple[list[str], BuiltChunk]] = []
+
+    def add(self, chunk: list[str], built: BuiltChunk) -> None:
+        if built.tables is None and len(self.held) == len(self.entry.chunks):
+            self.held.append((chunk, built))
+            self.entry.chunks.append(ChunkEntry(chunk[0], len(chunk), built.digest or ""))
+            return
+        self._flush()
+        self._write(chunk, built)
+
+    def _flush(self) -> None:
+        held, self.held = self.held, []
+        del self.entry.chunks[len(self.entry.chunks) - len(held):]
+        for chunk, built in held:
+            self._write(chunk, built)
+
+    def _write(self, chunk: list[str], built: BuiltChunk) -> None:
+        if built.tables is None:  # unchanged: its row groups are read back from the earlier build
+            old_range, reused = self.old_chunks[chunk[0]]
+            entry = ChunkEntry(chunk[0], len(chunk), reused.digest, unaligned=reused.unaligned)
+            tables = _old_tables(self.out, old_range, reused)
+        else:
+            entry = ChunkEntry(chunk[0], len(chunk), built.digest or "", unaligned=built.unaligned)
+            tables = built.tables
+        for (config, split_name), table in sorted(tables.items()):
+            entry.row_groups[f"{config}/{split_name}"] = self.writers.add(config, split_name, table)
+        self.entry.chunks.append(entry)
+
+    def close(self, old: RangeEntry | None) -> RangeEntry:
+        """Finish the range: ``old`` is the earlier build's range that starts at the same document."""
+        if self.held and old is not None and [c.digest for c in old.chunks] == [c.digest for c in self.entry.chunks]:
+            self.entry.chunks = list(old.chunks)  # the whole range unchanged: its shards are taken as they are
+            for name, shard in sorted(old.shards.items()):
+                config, _, split_name = name.partition("/")
+                self.writers.copy(config, split_name, self.out / shard["file"], shard["rows"], shard["row_groups"])
+        else:
+            self._flush()
+        self.entry.written = self.writers.close()
+        return self.entry
+
+
 def _old_tables(out: Path, old: RangeEntry, chunk: ChunkEntry) -> dict[tuple[str, str], pa.Table]:
-    """A reused chunk's tables, read back from its row groups in the earlier build's shards."""
+    """A reused chunk's tables, read back from its row groups in the earlier build's shards; each must
+    start at the chunk's first document (a manifest edited by hand is refused, never believed)."""
     tables = {}
     for name, index in chunk.row_groups.items():
         config, _, split_name = name.partition("/")
-        with pq.ParquetFile(out / old.shards[name]["file"]) as pf:
-            tables[(config, split_name)] = pf.read_row_group(index)
+        path = out / old.shards[name]["file"]
+        with pq.ParquetFile(path) as pf:
+            table = pf.read_row_group(index) if 0 <= index < pf.num_row_groups else None
+        if table is None or table.num_rows == 0 or table.column("doc_id")[0].as_py() < chunk.first:
+            raise BuildError(f"{out / MANIFEST}: row group {index} of {path.name} is not the chunk from {chunk.first} it names; "
+                             "the earlier build was changed by hand", hint="build with --full, which reuses nothing")
+        tables[(config, split_name)] = table
     return tables
 
 
@@ -248,6 +299,7 @@ class BuiltChunk:
     tables: dict[tuple[str, str], pa.Table] | None = None
     unaligned: list[Unaligned] = field(default_factory=list)
     counts: LabelCounts = field(default_factory=LabelCounts)
+    facts: CorpusFacts = field(default_factory=CorpusFacts)
 
 
 def build_chunk(job: BuildJob, doc_ids: list[str]) -> BuiltChunk:
@@ -258,15 +310,20 @@ def build_chunk(job: BuildJob, doc_ids: list[str]) -> BuiltChunk:
     built = BuiltChunk(part)
     if not part.report.ok:
         return built
-    sources = [(doc_id, kept[doc_id].meta, kept[doc_id].text, kept[doc_id].annotations) for doc_id in doc_ids]
+    sources = [(doc_id, kept[doc_id].meta, kept[doc_id].text, kept[doc_id].sets.get(f"annotations/{job.set_name}"))
+               for doc_id in doc_ids]
     built.digest = chunk_digest(sources)
-    for _, meta, _, ann in sources:
+    for doc_id, meta, _, ann in sources:
         if ann is not None:
             built.counts.add(meta, ann)
+        built.facts.add_document(doc_id, meta)
+        for set_rel, data in kept[doc_id].sets.items():
+            built.facts.add_annotations(set_rel.removeprefix("annotations/"), data)
     if job.old.get(doc_ids[0]) == built.digest:
         return built
     lay = job.lay
     rows: dict[tuple[str, str], list[dict]] = {}
+    ner: dict[str, NerColumns] = {}
     for doc_id, meta, text, ann in sources:
         split = meta["split"]
         kept_text = text if job.with_text else None
@@ -282,9 +339,10 @@ def build_chunk(job: BuildJob, doc_ids: list[str]) -> BuiltChunk:
             rows.setdefault((layer, split), []).extend(enc(with_label_names(r, named))
                                                        for r in span_rows(layer, doc_id, spans, kept_text, index))
         if job.with_text:
-            rows.setdefault(("ner", split), []).extend(
+            ner.setdefault(split, NerColumns()).extend(
                 ner_rows(doc_id, text, sentences, (ann or {}).get("entities", []), lay.ner_tags, built.unaligned))
     built.tables = {key: pa.Table.from_pylist(batch, schema=job.schemas_of[key[0]]) for key, batch in rows.items() if batch}
+    built.tables.update({("ner", split): columns.table(job.schemas_of["ner"]) for split, columns in ner.items() if len(columns)})
     return built
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
 from ..layers import CHAIN_FIELD, LAYER_LABEL_SET, LAYER_SPAN_DEF, LAYERS
@@ -210,3 +211,32 @@ def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tags
         yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i,
                "tokens": list(map(text.__getitem__, map(slice, token_starts, token_ends))),
                "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags, NER_TAG_NAMES: [tags_of[t] for t in tags]}
+
+
+class NerColumns:
+    """``ner`` rows gathered column by column: Arrow makes a list column from flat values and
+    offsets far faster than from millions of small Python lists, row by row."""
+
+    LISTS = ("tokens", "token_starts", "token_ends", "ner_tags", NER_TAG_NAMES)
+
+    def __init__(self) -> None:
+        self.flat: dict[str, list] = {k: [] for k in ("id", "doc_id", "sentence_index", *self.LISTS)}
+        self.offsets = [0]
+
+    def extend(self, rows: Iterator[dict]) -> None:
+        flat = self.flat
+        for row in rows:
+            for key in ("id", "doc_id", "sentence_index"):
+                flat[key].append(row[key])
+            for key in self.LISTS:
+                flat[key] += row[key]
+            self.offsets.append(len(flat["tokens"]))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def table(self, schema: pa.Schema) -> pa.Table:
+        offsets = pa.array(self.offsets, pa.int32())
+        columns = [pa.ListArray.from_arrays(offsets, pa.array(self.flat[f.name], f.type.value_type)) if f.name in self.LISTS
+                   else pa.array(self.flat[f.name], f.type) for f in schema]
+        return pa.Table.from_arrays(columns, schema=schema)

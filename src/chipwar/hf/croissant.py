@@ -22,7 +22,6 @@ CHANGELOG.md, and left out when there is none.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from ..corpus import Corpus
 from ..writer import replace_file
 from .citation import LICENSE_URL, bibtex, citation_facts
 from .shards import file_sha256
-from .statement import PRETTY_NAME, annotator_facts, document_facts, human_annotated
+from .statement import PRETTY_NAME, corpus_facts, human_annotated
 
 CROISSANT_FILE = "croissant.json"
 #: The split in a shard's file name (see chipwar.hf.shards).
@@ -185,19 +184,19 @@ def _join(values: list[str]) -> str:
 
 def rai_fields(corpus: Corpus, set_name: str, with_text: bool) -> dict[str, Any]:
     """The Responsible-AI fields, from the corpus's records."""
-    docs = document_facts(corpus)
-    built = annotator_facts(corpus, [set_name])
+    facts = corpus_facts(corpus)
+    built = facts.annotators_of([set_name])
     machine = bool(built) and not human_annotated(built)
     models = sorted({f"{a.model} (version {a.model_version or 'not recorded'})" for a in built if a.model})
-    publishers = sorted({d.publisher for d in docs if d.publisher})
-    intake_dates = sorted(d.intake_date for d in docs if d.intake_date)
-    languages = [f"{d.doc_id}: '{d.language}' — {d.language_note or 'no note'}" for d in docs]
-    genres = Counter(str(d.genre) for d in docs)
-    splits = Counter(str(d.split) for d in docs)
+    publishers = sorted(facts.publishers)
+    intake_dates = facts.intake_dates
+    languages = ([f"{d.doc_id}: '{d.language}' — {d.language_note or 'no note'}" for d in facts.listed] if facts.listed else
+                 [f"{n:,} documents: '{tag}' — {note or 'no note'}" for (tag, note), n in sorted(facts.languages.items(), key=str)])
+    genres, splits = facts.genres, facts.splits
     descriptions = sorted({a.description for a in built if a.description})
     return {
         "rai:dataCollection": (
-            f"{len(docs)} online news and commentary article(s) ({', '.join(publishers)}), picked by hand as seeds, received as "
+            f"{facts.documents} online news and commentary article(s) ({', '.join(publishers)}), picked by hand as seeds, received as "
             "plain-text files already extracted from the web pages by a process the project did not see, and taken in byte for "
             "byte (`chipwar intake`), with each text's SHA-256 and length recorded. Publisher, address and date come from facts "
             "checked against stored public copies of the pages; anything unknown is null with a note (authors: unknown)."),
@@ -240,7 +239,7 @@ def rai_fields(corpus: Corpus, set_name: str, with_text: bool) -> dict[str, Any]
             "Not suitable: training or evaluating models for deployment; claims about the chip-war press in general; judging "
             "whether a claim is true (claims are check-worthy statements, not fact-checked)."],
         "rai:dataLimitations": [
-            f"{len(docs)} document(s); per split: " + ", ".join(f"{s} {n}" for s, n in sorted(splits.items()))
+            f"{facts.documents} document(s); per split: " + ", ".join(f"{s} {n}" for s, n in sorted(splits.items()))
             + ("; no validation or test data: do not report held-out results." if set(splits) == {"train"} else "."),
             "No human has annotated or reviewed the annotations." if machine else "Annotations are not all model-made; see the annotator blocks.",
             "Language variety per document (BCP 47 tag — the note on it): " + " | ".join(languages)],
@@ -271,7 +270,6 @@ def croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, list[str]
               with_text: bool = True) -> dict[str, Any]:
     """The Croissant description of the built ``folder`` whose Parquet files are ``files`` (config -> split -> relative path)."""
     facts = citation_facts(corpus, version, set_name)
-    docs = document_facts(corpus)
     configs = [c for c in files if files[c]]
     variant = ("with the article texts (not licensed; see license)" if with_text else
                "annotations only: article, span, sentence and token texts are null; restore them with `chipwar rehydrate`")
@@ -288,7 +286,7 @@ def croissant(folder: Path, corpus: Corpus, files: dict[str, dict[str, list[str]
         **({"datePublished": facts.released} if facts.released else {}),
         "creator": {"@type": "sc:Organization", "name": facts.author},
         "license": licenses(with_text),
-        "inLanguage": sorted({d.language for d in docs if d.language}),
+        "inLanguage": sorted({tag for tag, _ in corpus_facts(corpus).languages if tag}),
         "keywords": ["media bias", "propaganda", "claim detection", "named entities", "semiconductors", "export controls",
                      "standoff annotation"],
         "citeAs": bibtex(facts),

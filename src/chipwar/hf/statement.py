@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
 from ..corpus import Corpus
 
@@ -70,67 +72,172 @@ def _notes(meta: dict) -> dict[str, str]:
     return notes if isinstance(notes, dict) else {}
 
 
-#: While :func:`facts_read_once` is active: the facts already read, by what was asked (the corpus, the sets).
-_READ: ContextVar[dict[tuple, list] | None] = ContextVar("chipwar_publication_facts", default=None)
+#: Up to this many documents the statement has a row per document; above, documents with the same values share a row
+#: (a card of 20,000 rows would be megabytes, and the Hub and `load_dataset` read it whole).
+LISTED_DOCUMENTS = 50
+#: Rows of a grouped table shown at the most; the rest are counted.
+LISTED_GROUPS = 50
+
+
+def document_facts_of(doc_id: str, meta: dict) -> DocumentFacts:
+    """One document's facts, from its metadata."""
+    notes, intake, rights = _notes(meta), meta.get("intake") or {}, meta.get("rights") or {}
+    return DocumentFacts(
+        doc_id=doc_id, language=meta.get("language"), language_note=notes.get("language"),
+        publisher=meta.get("publisher"), authors=meta.get("authors"), authors_note=notes.get("authors"),
+        published=meta.get("published"), genre=meta.get("genre"), split=meta.get("split"), url=meta.get("url"),
+        title_source=(meta.get("title") or {}).get("source"), length=intake.get("length_codepoints"),
+        received_file=intake.get("received_file"), intake_date=intake.get("intake_date"), text_sha256=intake.get("text_sha256"),
+        rights=rights.get("statement"), redistributable=rights.get("redistributable"),
+    )
+
+
+def _cell(value: Any) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yes_no(value: bool | None) -> str:
+    return _cell({True: "yes", False: "no"}.get(value))  # type: ignore[call-overload]
+
+
+def _host(url: str | None) -> str:
+    return _cell(urlsplit(url).hostname if url else None)
+
+
+#: The Data Statement's tables of documents: per table, its columns for a row per document, and (past
+#: LISTED_DOCUMENTS) the columns documents are grouped by, where a value every document has its own (an
+#: address, a day) gives way to a shared one (the host, the year) so the groups stay few.
+TABLES: dict[str, tuple[Callable[[DocumentFacts], tuple[str, ...]], Callable[[DocumentFacts], tuple[str, ...]]]] = {
+    "language": (lambda d: (f"`{_cell(d.language)}`", _cell(d.language_note)),) * 2,  # type: ignore[dict-item]
+    "writers": (lambda d: (_cell(d.publisher), _cell(", ".join(d.authors) if d.authors else "unknown"), _cell(d.authors_note)),) * 2,
+    "situation": (lambda d: (_cell(d.genre), _cell(d.published), _cell(d.url), _cell(d.title_source)),
+                  lambda d: (_cell(d.genre), _cell((d.published or "")[:4] or None), _host(d.url), _cell(d.title_source))),
+    "provenance": (lambda d: (_cell(d.received_file), _cell(d.intake_date), f"`{_cell(d.text_sha256)}`", _cell(d.length),
+                              _yes_no(d.redistributable), _cell(d.rights)),
+                   lambda d: (_yes_no(d.redistributable), _cell(d.rights))),
+}
+
+
+@dataclass
+class CorpusFacts:
+    """What the card, the Data Statement, Croissant and the citation say of the documents and the
+    annotators, counted document by document and mergeable (a build counts them in its one pass
+    over the sources, chunk by chunk). Its size does not grow with the corpus: every document is
+    kept only while there are at most :data:`LISTED_DOCUMENTS`; past that, only groups and counts."""
+
+    documents: int = 0
+    listed: list[DocumentFacts] = field(default_factory=list)
+    groups: dict[str, dict[tuple[str, ...], list]] = field(default_factory=lambda: {name: {} for name in TABLES})  # -> [count, first id]
+    languages: Counter = field(default_factory=Counter)  # (tag, note) -> documents
+    publishers: set[str] = field(default_factory=set)
+    genres: Counter = field(default_factory=Counter)
+    splits: Counter = field(default_factory=Counter)
+    intake_dates: list[str] = field(default_factory=list)  # the first and the last
+    annotators: dict[str, Counter] = field(default_factory=dict)  # set -> annotator block (as a tuple) -> files
+
+    def add_document(self, doc_id: str, meta: dict) -> None:
+        d = document_facts_of(doc_id, meta)
+        self.documents += 1
+        if self.documents <= LISTED_DOCUMENTS:
+            self.listed.append(d)
+        else:
+            self.listed.clear()
+        for name, (_, grouped) in TABLES.items():
+            self._group(name, grouped(d), 1, doc_id)
+        self.languages[(d.language, d.language_note)] += 1
+        if d.publisher:
+            self.publishers.add(d.publisher)
+        self.genres[str(d.genre)] += 1
+        self.splits[str(d.split)] += 1
+        if d.intake_date:
+            self._dates([d.intake_date])
+
+    def add_annotations(self, set_name: str, data: dict) -> None:
+        """One annotation file of ``set_name``: its annotator block is counted."""
+        ann = data.get("annotator") or {}
+        model = ann.get("model") or {}
+        key = (ann.get("name"), ann.get("kind"), model.get("name"), model.get("version"), ann.get("description"))
+        self.annotators.setdefault(set_name, Counter())[key] += 1
+
+    def _group(self, name: str, key: tuple[str, ...], count: int, first: str) -> None:
+        group = self.groups[name].setdefault(key, [0, first])
+        group[0] += count
+        group[1] = min(group[1], first)
+
+    def _dates(self, dates: list[str]) -> None:
+        both = sorted(self.intake_dates + dates)
+        self.intake_dates = [both[0], both[-1]]
+
+    def merge(self, other: CorpusFacts) -> None:
+        """Add what ``other`` counted (its documents all after these in doc-id order)."""
+        self.documents += other.documents
+        self.listed = self.listed + other.listed if self.documents <= LISTED_DOCUMENTS else []
+        for name, groups in other.groups.items():
+            for key, (count, first) in groups.items():
+                self._group(name, key, count, first)
+        self.languages.update(other.languages)
+        self.publishers |= other.publishers
+        self.genres.update(other.genres)
+        self.splits.update(other.splits)
+        if other.intake_dates:
+            self._dates(other.intake_dates)
+        for set_name, counts in other.annotators.items():
+            self.annotators.setdefault(set_name, Counter()).update(counts)
+
+    def annotators_of(self, set_names: list[str]) -> list[AnnotatorFacts]:
+        """The distinct annotator blocks of each set, in set order, each in the order first met."""
+        return [AnnotatorFacts(set_name, *key, files=n) for set_name in set_names for key, n in self.annotators.get(set_name, {}).items()]
+
+    def table(self, name: str) -> list[str]:
+        """A row per document (its id first), or, past :data:`LISTED_DOCUMENTS`, a row per distinct set of values
+        with how many documents have it and an example id, most frequent first."""
+        per_document, _ = TABLES[name]
+        if self.documents <= LISTED_DOCUMENTS:
+            return [f"| `{d.doc_id}` | " + " | ".join(per_document(d)) + " |" for d in self.listed]
+        ordered = sorted(self.groups[name].items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+        rows = [f"| {count:,} documents, e.g. `{first}` | " + " | ".join(values) + " |" for values, (count, first) in ordered[:LISTED_GROUPS]]
+        if len(ordered) > LISTED_GROUPS:
+            rest = ordered[LISTED_GROUPS:]
+            rows.append(f"| {sum(c for _, (c, _) in rest):,} documents in {len(rest):,} more groups | "
+                        + " | ".join("…" for _ in ordered[0][0]) + " |")
+        return rows
+
+
+#: While :func:`facts_read_once` is active: the facts already counted, by corpus root.
+_READ: ContextVar[dict[Path, CorpusFacts] | None] = ContextVar("chipwar_publication_facts", default=None)
 
 
 @contextmanager
-def facts_read_once() -> Iterator[None]:
-    """Within this block the documents' and annotators' facts are read from the corpus once and then reused: a build
-    writes the card, the Data Statement, the citation and Croissant from them, each a pass over 20,000 files otherwise."""
-    token = _READ.set({})
+def facts_read_once(corpus: Corpus | None = None, counted: CorpusFacts | None = None) -> Iterator[None]:
+    """Within this block a corpus's facts are counted once and then reused (a build writes the card, the Data
+    Statement, the citation and Croissant from them); ``counted``: the facts of ``corpus`` as its build counted them."""
+    token = _READ.set({corpus.root: counted} if corpus is not None and counted is not None else {})
     try:
         yield
     finally:
         _READ.reset(token)
 
 
-def _once(key: tuple, read: Callable[[], list]) -> list:
+def corpus_facts(corpus: Corpus) -> CorpusFacts:
+    """The corpus's facts: counted by the build running now, else read document by document."""
     cache = _READ.get()
-    if cache is None:
-        return read()
-    if key not in cache:
-        cache[key] = read()
-    return cache[key]
-
-
-def document_facts(corpus: Corpus) -> list[DocumentFacts]:
-    """Each document's facts, in document order."""
-    return _once(("documents", corpus.root), lambda: _document_facts(corpus))
-
-
-def _document_facts(corpus: Corpus) -> list[DocumentFacts]:
-    out = []
+    if cache is not None and corpus.root in cache:
+        return cache[corpus.root]
+    facts = CorpusFacts()
     for doc_id in corpus.doc_ids():
-        meta = corpus.read_metadata(doc_id)
-        notes, intake, rights = _notes(meta), meta.get("intake") or {}, meta.get("rights") or {}
-        out.append(DocumentFacts(
-            doc_id=doc_id, language=meta.get("language"), language_note=notes.get("language"),
-            publisher=meta.get("publisher"), authors=meta.get("authors"), authors_note=notes.get("authors"),
-            published=meta.get("published"), genre=meta.get("genre"), split=meta.get("split"), url=meta.get("url"),
-            title_source=(meta.get("title") or {}).get("source"), length=intake.get("length_codepoints"),
-            received_file=intake.get("received_file"), intake_date=intake.get("intake_date"), text_sha256=intake.get("text_sha256"),
-            rights=rights.get("statement"), redistributable=rights.get("redistributable"),
-        ))
-    return out
+        facts.add_document(doc_id, corpus.read_metadata(doc_id))
+    for set_name in corpus.set_names():
+        for doc_id in corpus.annotated_doc_ids(set_name):
+            facts.add_annotations(set_name, corpus.read_annotations(set_name, doc_id))
+    if cache is not None:
+        cache[corpus.root] = facts
+    return facts
 
 
 def annotator_facts(corpus: Corpus, set_names: list[str] | None = None) -> list[AnnotatorFacts]:
     """The distinct annotator blocks of each set (default: every set), in set order."""
-    names = tuple(set_names if set_names is not None else corpus.set_names())
-    return _once(("annotators", corpus.root, names), lambda: _annotator_facts(corpus, names))
-
-
-def _annotator_facts(corpus: Corpus, set_names: tuple[str, ...]) -> list[AnnotatorFacts]:
-    out = []
-    for set_name in set_names:
-        seen: Counter = Counter()
-        for doc_id in corpus.annotated_doc_ids(set_name):
-            ann = corpus.read_annotations(set_name, doc_id).get("annotator") or {}
-            model = ann.get("model") or {}
-            seen[(ann.get("name"), ann.get("kind"), model.get("name"), model.get("version"), ann.get("description"))] += 1
-        out.extend(AnnotatorFacts(set_name, *key, files=n) for key, n in seen.items())
-    return out
+    return corpus_facts(corpus).annotators_of(list(set_names if set_names is not None else corpus.set_names()))
 
 
 def human_annotated(annotators: list[AnnotatorFacts]) -> bool:
@@ -147,7 +254,7 @@ def card_fields(corpus: Corpus, set_name: str = "gold") -> dict[str, Any]:
     taken in as received); one language tag over all documents is ``monolingual``.
     """
     annotators = annotator_facts(corpus, [set_name])
-    languages = sorted({d.language for d in document_facts(corpus) if d.language})
+    languages = sorted({tag for tag, _ in corpus_facts(corpus).languages if tag})
     return {
         "pretty_name": PRETTY_NAME,
         "annotations_creators": ["other" if human_annotated(annotators) or not annotators else "machine-generated"],
@@ -169,46 +276,18 @@ def merge_card_yaml(meta: dict[str, Any], fields: dict[str, Any]) -> dict[str, A
     return out
 
 
-def _cell(value: Any) -> str:
-    text = "—" if value is None or value == "" else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-#: Up to this many documents the statement has a row per document; above, documents with the same values share a row
-#: (a card of 20,000 rows would be megabytes, and the Hub and `load_dataset` read it whole).
-LISTED_DOCUMENTS = 50
-#: Rows of a grouped table shown at the most; the rest are counted.
-LISTED_GROUPS = 50
-
-
-def _table(docs: list[DocumentFacts], columns: Callable[[DocumentFacts], tuple[str, ...]]) -> list[str]:
-    """A row per document (its id first), or, for a large corpus, a row per distinct set of values with how many
-    documents have it and an example id, most frequent first."""
-    if len(docs) <= LISTED_DOCUMENTS:
-        return [f"| `{d.doc_id}` | " + " | ".join(columns(d)) + " |" for d in docs]
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for d in docs:
-        groups.setdefault(columns(d), []).append(d.doc_id)
-    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
-    rows = [f"| {len(ids):,} documents, e.g. `{ids[0]}` | " + " | ".join(values) + " |" for values, ids in ordered[:LISTED_GROUPS]]
-    if len(ordered) > LISTED_GROUPS:
-        rest = ordered[LISTED_GROUPS:]
-        count = sum(len(ids) for _, ids in rest)
-        rows.append(f"| {count:,} documents in {len(rest):,} more groups | " + " | ".join("…" for _ in ordered[0][0]) + " |")
-    return rows
-
-
 def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
     """The Data Statement section as markdown (headings of Bender & Friedman 2018, short form and long form)."""
-    docs = document_facts(corpus)
-    built = annotators = annotator_facts(corpus, [set_name])
-    first = "document" if len(docs) <= LISTED_DOCUMENTS else "documents"  # the first column: an id, or how many share a row
+    facts = corpus_facts(corpus)
+    built = annotators = facts.annotators_of([set_name])
+    grouped = facts.documents > LISTED_DOCUMENTS
+    first = "documents" if grouped else "document"  # the first column: an id, or how many share a row
     lines = [
         "## Data Statement", "",
         "Following *Data Statements for Natural Language Processing* (Bender & Friedman, 2018). Every fact below is read "
         "from the documents' metadata and the annotation files; what they do not record is said to be unknown.", "",
         "### A. Curation rationale", "",
-        f"{len(docs)} article(s) about the semiconductor \"chip war\" (China's chip industry, US export controls, grey-market "
+        f"{facts.documents} article(s) about the semiconductor \"chip war\" (China's chip industry, US export controls, grey-market "
         "chip trade), picked by hand as seeds to fix the schema, guidelines and tooling before the corpus grows: not a random "
         "or representative sample of the chip-war press. See the datasheet's *Motivation* and *Composition*.", "",
         "### B. Language variety", "",
@@ -216,14 +295,14 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
         "the variety is **not established**; no variety is inferred from a publisher's country.", "",
         f"| {first} | language tag | note |", "|---|---|---|",
     ]
-    lines += _table(docs, lambda d: (f"`{_cell(d.language)}`", _cell(d.language_note)))
+    lines += facts.table("language")
     lines += [
         "", "### C. Speaker (writer) demographic", "",
         "Who wrote and who published each text. Nothing is known of the writers' demographics (age, gender, "
         "nationality, first language): no author is recorded.", "",
         f"| {first} | publisher | authors | note on the authors |", "|---|---|---|---|",
     ]
-    lines += _table(docs, lambda d: (_cell(d.publisher), _cell(", ".join(d.authors) if d.authors else "unknown"), _cell(d.authors_note)))
+    lines += facts.table("writers")
     lines += ["", "### D. Annotator demographic", ""]
     if built and not human_annotated(built):
         lines.append(f"**No human annotated or reviewed the `{set_name}` annotations.** They were made by language-model "
@@ -238,17 +317,18 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
     lines += ["", "| annotation set | annotator | kind | model | model version | files | description |", "|---|---|---|---|---|---|---|"]
     lines += [f"| `{a.set_name}` | {_cell(a.name)} | {_cell(a.kind)} | {_cell(a.model or 'none recorded')} | "
               f"{_cell(a.model_version or 'not recorded')} | {a.files} | {_cell(a.description)} |" for a in annotators]
-    genres = Counter(d.genre for d in docs)
+    genres = facts.genres
     lines += [
         "", "### E. Speech situation", "",
         "Written, edited text published online by its publisher for a general readership, read asynchronously; the "
         "intended audience is not recorded beyond that.", "",
-        f"| {first} | genre (intake) | published | address | title from |", "|---|---|---|---|---|",
+        f"| {first} | genre (intake) | published{' (year)' if grouped else ''} | address{' (host)' if grouped else ''} | title from |",
+        "|---|---|---|---|---|",
     ]
-    lines += _table(docs, lambda d: (_cell(d.genre), _cell(d.published), _cell(d.url), _cell(d.title_source)))
+    lines += facts.table("situation")
     lines += [
         "", "### F. Text characteristics", "",
-        "Genres: " + ", ".join(f"{g} ({n})" for g, n in sorted(genres.items(), key=lambda kv: str(kv[0]))) + ". "
+        "Genres: " + ", ".join(f"{g} ({n})" for g, n in sorted(genres.items())) + ". "
         "Each text is kept exactly as received, page furniture included (page notices, \"Read more\" links, an embedded "
         "post), marked by the `zones` layer rather than removed.", "",
         "### G. Recording quality", "",
@@ -260,11 +340,10 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
         "### I. Provenance appendix", "",
         "| document | received file | intake date | text SHA-256 | code points | redistributable | rights |", "|---|---|---|---|---|---|---|",
     ]
-    if len(docs) <= LISTED_DOCUMENTS:
-        lines += _table(docs, lambda d: (_cell(d.received_file), _cell(d.intake_date), f"`{_cell(d.text_sha256)}`", _cell(d.length),
-                                         _cell({True: "yes", False: "no"}.get(d.redistributable)), _cell(d.rights)))
+    if not grouped:
+        lines += facts.table("provenance")
     else:  # each file's digest is in the `documents` config and in corpus/<doc_id>.json; the rights are grouped here
         lines[-2:] = ["Each document's received file, intake date, SHA-256 and length are in the `documents` config and in "
                       "`corpus/<doc_id>.json`; the rights statements:", "", "| documents | redistributable | rights |", "|---|---|---|"]
-        lines += _table(docs, lambda d: (_cell({True: "yes", False: "no"}.get(d.redistributable)), _cell(d.rights)))
+        lines += facts.table("provenance")
     return "\n".join(lines) + "\n"

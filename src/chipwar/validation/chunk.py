@@ -18,9 +18,10 @@ from .schema_problems import too_deep
 class Job:
     """What every chunk needs (shared with local workers by fork; pickled once per worker on a cluster).
 
-    ``keep``: the set folder (``annotations/gold``) whose files a build goes on to use: each
-    document's parsed metadata, text and that file are kept in :attr:`Part.kept`, so the build
-    reads every source once.
+    ``keep``: each document's parsed metadata, text and annotation files are kept in
+    :attr:`Part.kept` for a build to go on with, so it reads every source once. ``facts``:
+    what the generated blocks count is gathered from them (:mod:`chipwar.generated_facts`), so
+    checking those blocks reads nothing again.
     """
 
     schemas: Schemas
@@ -28,16 +29,21 @@ class Job:
     sets: tuple[Folder, ...]
     fast: bool
     list_checked: bool
-    keep: str | None = None
+    keep: bool = False
+    facts: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def keeps(self) -> bool:
+        return self.keep or self.facts is not None
 
 
 @dataclass
 class Kept:
-    """A document's sources as validation parsed them (``annotations``: of the kept set, if it has a file)."""
+    """A document's sources as validation parsed them; ``sets``: set folder (``annotations/gold``) -> its file."""
 
     meta: Any = None
     text: str | None = None
-    annotations: Any = None
+    sets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,6 +55,7 @@ class Part:
     firsts: dict[str, set[tuple[Any, Any, Any]]] = field(default_factory=dict)  # by set folder: (id, label, name) of each first record
     checked: list[str] = field(default_factory=list)
     kept: dict[str, Kept] = field(default_factory=dict)  # by document id, only with Job.keep
+    facts: Any = None  # chipwar.generated_facts.BlockFacts, only with Job.facts
 
 
 #: What :func:`load` gives for a file that could not be read or parsed (``None`` is JSON ``null``).

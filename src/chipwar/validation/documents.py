@@ -43,7 +43,7 @@ def check_document(job: Job, doc_id: str, part: Part) -> tuple[str | None, str |
     meta = load(meta_path, follow, meta_rel, doc_id, part, job.list_checked)
     if meta is not BROKEN:
         check_metadata(job.schemas, meta, meta_rel, text_rel, doc_id, text, sha, report)
-        if job.keep is not None:
+        if job.keeps:
             part.kept[doc_id] = Kept(meta, text)
     return text, sha
 

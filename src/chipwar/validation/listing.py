@@ -8,14 +8,68 @@ folder is noted while listing it.
 from __future__ import annotations
 
 import os
+import sys
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..corpus import Corpus, kind_of, refusal
 from ..ids import DOC_ID, MAX_LENGTH, SET_NAME
 from ..report import Problem, printable, short
 from ..writer import TEMP_PREFIX
 from .scope import Scope, valid
+
+
+class Names(tuple):
+    """Names, sorted, with ``in`` by bisection: 8 bytes a name where a set takes some 50."""
+
+    __slots__ = ()
+
+    def __new__(cls, names: Iterable[str]) -> Names:
+        return super().__new__(cls, sorted(names))
+
+    def __contains__(self, name: object) -> bool:
+        i = bisect_left(self, name)  # type: ignore[call-overload]
+        return i < len(self) and self[i] == name
+
+
+class Files:
+    """The readable files of a folder, as a mapping name -> whether it is a symlink inside the
+    repository, held small: a corpus of 200,000 documents lists 600,000 files, and every worker
+    holds the listing. A plain file is its stem (interned: one string per document across the
+    corpus and every set) in the set of its suffix; the rare symlinks are kept by name."""
+
+    def __init__(self) -> None:
+        self._plain: dict[str, set[str]] = {}  # suffix (".json") -> stems
+        self._links: dict[str, bool] = {}
+
+    def add(self, name: str, stem: str, link: bool) -> None:
+        if link:
+            self._links[name] = True
+        else:
+            self._plain.setdefault(name[len(stem):], set()).add(sys.intern(stem))
+
+    def freeze(self) -> None:
+        """Listing done: the sets become sorted :class:`Names`, far smaller."""
+        self._plain = {suffix: Names(stems) for suffix, stems in self._plain.items()}  # type: ignore[misc]
+
+    def get(self, name: str, default: bool | None = None) -> bool | None:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem in self._plain.get(dot + suffix, ()):
+            return False
+        return self._links.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for suffix, stems in self._plain.items():
+            yield from (stem + suffix for stem in stems)
+        yield from self._links
+
+    def __len__(self) -> int:
+        return sum(map(len, self._plain.values())) + len(self._links)
 
 
 @dataclass
@@ -29,10 +83,10 @@ class Folder:
 
     path: str
     rel: str
-    files: dict[str, bool] = field(default_factory=dict)
+    files: Files = field(default_factory=Files)
     refused: dict[str, Problem] = field(default_factory=dict)
     staging: list[str] = field(default_factory=list)  # what an interrupted write left (see chipwar.writer)
-    stems: set[str] = field(default_factory=set)  # document ids with a file here, read or refused
+    stems: set[str] | Names = field(default_factory=set)  # document ids with a file here, read or refused
 
     def file(self, name: str) -> tuple[str, str]:
         return os.path.join(self.path, name), f"{self.rel}/{name}"
@@ -60,10 +114,10 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
             continue
         if not name.endswith(suffix):
             continue
-        stem = name.rpartition(".")[0]
+        stem = sys.intern(name.rpartition(".")[0])
         folder.stems.add(stem)
         if len(stem) <= MAX_LENGTH and is_id(stem) and entry.is_file(follow_symlinks=False):
-            folder.files[name] = False  # the usual entry: a plain file with a good name
+            folder.files.add(name, stem, False)  # the usual entry: a plain file with a good name
         elif len(stem) > MAX_LENGTH or not is_id(stem):
             folder.refused[name] = Problem("bad_file_name", "file name is not '<doc_id>' plus its extension", f"{rel}/{printable(name)}",
                                            expected=f"a document id matching {DOC_ID.pattern}", found=short(printable(stem)),
@@ -71,7 +125,7 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
         elif entry.is_symlink():
             why = refusal(Path(root), entry.path)
             if why is None:
-                folder.files[name] = True
+                folder.files.add(name, stem, True)
             else:
                 folder.refused[name] = refused(f"{rel}/{name}", stem, why)
         else:
@@ -80,6 +134,8 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
             except OSError:
                 kind = "not a file"
             folder.refused[name] = refused(f"{rel}/{name}", stem, f"{kind}, not a file")
+    folder.files.freeze()
+    folder.stems = Names(folder.stems)
     return folder
 
 

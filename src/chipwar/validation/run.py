@@ -10,6 +10,7 @@ from typing import Callable
 from ..corpus import Corpus
 from ..engines import Engine
 from ..engines.local import LocalEngine, chunked
+from ..generated_facts import BlockFacts
 from ..ids import DOC_ID
 from ..report import Problem, Report, printable
 from ..schema import load_schemas
@@ -35,6 +36,7 @@ class Validation:
     report: Report
     scope: Scope
     checked: list[str]
+    facts: BlockFacts | None = None
 
 
 def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress | None = None, *, fast: bool = True) -> Report:
@@ -48,9 +50,10 @@ def validate_corpus(corpus: Corpus, only: Path | None = None, progress: Progress
 
 
 def validate_scope(corpus: Corpus, scope: Scope, progress: Progress | None = None, *, fast: bool = True,
-                   engine: Engine | None = None) -> Validation:
-    """Check what ``scope`` names, on ``engine`` (default: this machine's cores); see :func:`validate_corpus`."""
-    run = plan_run(corpus, scope, fast=fast)
+                   engine: Engine | None = None, facts: tuple[tuple[str, ...], ...] | None = None) -> Validation:
+    """Check what ``scope`` names, on ``engine`` (default: this machine's cores); see :func:`validate_corpus`.
+    ``facts``: the data specs of generated blocks to count in the same pass (:mod:`chipwar.generated_facts`)."""
+    run = plan_run(corpus, scope, fast=fast, facts=facts)
     engine = engine or LocalEngine()
     for chunk, part in zip(run.chunks, engine.map(check_chunk, run.job, run.chunks), strict=True):
         run.merge(part, len(chunk))
@@ -73,6 +76,7 @@ class Run:
     report: Report = field(default_factory=Report)
     records: dict[str, Records] = field(default_factory=dict)
     checked: list[str] = field(default_factory=list)
+    facts: BlockFacts | None = None
     done: int = 0
 
     def merge(self, part: Part, n_docs: int) -> None:
@@ -87,19 +91,26 @@ class Run:
                 for record, where in recs.items():
                     seen.setdefault(record, where)
         self.checked += part.checked
+        if part.facts is not None:
+            if self.facts is None:
+                self.facts = part.facts
+            else:
+                self.facts.merge(part.facts)
         self.done += n_docs
 
     def finish(self, corpus: Corpus) -> Validation:
         """The corpus-wide checks (canonical entities consistent across documents, leftovers of killed writes)."""
         self.report.extend(record_conflicts(self.records))
         self.report.extend(_leftover_problems(corpus, self.listed))
-        return Validation(self.report, self.scope, self.checked)
+        facts = self.facts if self.facts is not None or self.job.facts is None else BlockFacts(self.job.facts)
+        return Validation(self.report, self.scope, self.checked, facts)
 
 
-def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: str | None = None,
+def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: bool = False,
+             facts: tuple[tuple[str, ...], ...] | None = None,
              chunks: Callable[[list[str]], list[list[str]]] | None = None) -> Run:
     """List the folders and chunk the documents of ``scope`` (``chunks``: how, default :data:`CHUNK_DOCS`
-    at a time); ``keep``: a set whose files each part keeps parsed (see :class:`Job`)."""
+    at a time); ``keep`` and ``facts``: see :class:`Job`."""
     schemas = load_schemas(corpus.schema_dir)
     root = str(corpus.root)
     report = Report()
@@ -116,8 +127,7 @@ def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: str | Non
     for folder in (docs, *sets):
         report.extend(p for name, p in sorted(folder.refused.items())
                       if wanted is None or name == "" or name.rpartition(".")[0] in wanted)
-    job = Job(schemas, docs, tuple(sets), fast, list_checked=not scope.whole,
-              keep=None if keep is None else f"annotations/{keep}")
+    job = Job(schemas, docs, tuple(sets), fast, list_checked=not scope.whole, keep=keep, facts=facts)
     split = chunks or (lambda ids: chunked(ids, CHUNK_DOCS))
     return Run(job, doc_ids, split(doc_ids), scope, (docs, *sets), report)
 
@@ -128,7 +138,7 @@ def _doc_ids(scope: Scope, docs: Folder, sets: list[Folder]) -> list[str]:
         return list(scope.docs)
     ids = set(docs.stems) if scope.corpus_docs else set()
     for folder in sets:
-        ids |= folder.stems
+        ids.update(folder.stems)
     return sorted(i for i in ids if valid(i, DOC_ID))
 
 
@@ -147,30 +157,43 @@ def _leftover_problems(corpus: Corpus, listed: tuple[Folder, ...]) -> list[Probl
 def check_chunk(job: Job, doc_ids: list[str]) -> Part:
     """Check some documents and their annotation files: the map of every run (in a worker, or in-process)."""
     part = Part()
-    report, docs = part.report, job.docs
+    report = part.report
+    facts = part.facts = None if job.facts is None else BlockFacts(job.facts)
     for doc_id in doc_ids:
-        has_document = doc_id in docs.stems
-        text = sha = None
-        if has_document:
-            text, sha = check_document(job, doc_id, part)
-        name = doc_id + ".json"
-        for folder in job.sets:
-            follow = folder.files.get(name)
-            if follow is None:
-                continue
-            path, rel = folder.file(name)
-            report.count("annotation_files")
-            if not has_document:
-                report.add(Problem("missing_document", f"annotation file has no document {doc_id!r} in corpus/", rel, doc_id,
-                                   expected=f"corpus/{doc_id}.txt and corpus/{doc_id}.json", found="neither",
-                                   hint="add the document with `chipwar intake`, or move the annotation file to the right document id"))
-            data = load(path, follow, rel, doc_id, part, job.list_checked)
-            if data is BROKEN:
-                continue
-            schema_ok = check_annotation(job.schemas, data, rel, doc_id, text, sha, report, job.fast)
-            if job.keep == folder.rel and doc_id in part.kept:
-                part.kept[doc_id].annotations = data
-            if isinstance(data, dict):
-                collect_records(data, rel, part.records.setdefault(folder.rel, {}), part.firsts.setdefault(folder.rel, set()),
-                                schema_ok and job.fast)
+        seen = len(report.problems)
+        _check_one(job, doc_id, part)
+        if facts is not None and doc_id in part.kept:
+            if part.kept[doc_id].text is not None and not any(p.severity == "error" for p in report.problems[seen:]):
+                facts.add(doc_id, part.kept[doc_id], {f.rel for f in job.sets if doc_id + ".json" in f.files})
+            if not job.keep:
+                del part.kept[doc_id]
     return part
+
+
+def _check_one(job: Job, doc_id: str, part: Part) -> None:
+    """Check one document and its annotation files."""
+    report, docs = part.report, job.docs
+    has_document = doc_id in docs.stems
+    text = sha = None
+    if has_document:
+        text, sha = check_document(job, doc_id, part)
+    name = doc_id + ".json"
+    for folder in job.sets:
+        follow = folder.files.get(name)
+        if follow is None:
+            continue
+        path, rel = folder.file(name)
+        report.count("annotation_files")
+        if not has_document:
+            report.add(Problem("missing_document", f"annotation file has no document {doc_id!r} in corpus/", rel, doc_id,
+                               expected=f"corpus/{doc_id}.txt and corpus/{doc_id}.json", found="neither",
+                               hint="add the document with `chipwar intake`, or move the annotation file to the right document id"))
+        data = load(path, follow, rel, doc_id, part, job.list_checked)
+        if data is BROKEN:
+            continue
+        schema_ok = check_annotation(job.schemas, data, rel, doc_id, text, sha, report, job.fast)
+        if doc_id in part.kept:
+            part.kept[doc_id].sets[folder.rel] = data
+        if isinstance(data, dict):
+            collect_records(data, rel, part.records.setdefault(folder.rel, {}), part.firsts.setdefault(folder.rel, set()),
+                            schema_ok and job.fast)
