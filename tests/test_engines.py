@@ -32,6 +32,17 @@ from .conftest import files_of, flat, run_chipwar
 pytest.importorskip("distributed")
 
 BIN = Path(sys.executable).parent
+CLUSTER_PIDS: list[int] = []
+
+
+def _listening(pids: list[int]) -> list[str]:
+    """Every address a process of ``pids`` (or a child of one) listens on."""
+    import psutil
+
+    family = set(pids)
+    for pid in pids:
+        family |= {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    return sorted(f"{c.laddr.ip}:{c.laddr.port}" for c in psutil.net_connections("inet") if c.status == "LISTEN" and c.pid in family)
 
 
 def _free_port() -> int:
@@ -49,11 +60,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("dask")
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
                               stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT, env=env)]
     for i in range(2):
         procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                                       "--nworkers", "1", "--no-dashboard", "--name", f"w{i}"],
+                                       "--nworkers", "1", "--dashboard-address", "127.0.0.1:0", "--name", f"w{i}"],
                                       stdout=open(logs / f"worker{i}.log", "w"), stderr=subprocess.STDOUT, env=env))
     try:
         deadline = time.monotonic() + 60
@@ -66,6 +77,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
+        CLUSTER_PIDS[:] = [p.pid for p in procs]
         yield address
     finally:
         for proc in reversed(procs):
@@ -93,11 +105,27 @@ def _break(root: Path, doc_ids: tuple[str, ...]) -> None:
         path.write_text(json.dumps(data), "utf-8")
 
 
-def test_cluster_has_two_workers(cluster: str) -> None:
+def test_cluster_has_two_workers_and_listens_on_loopback_only(cluster: str) -> None:
     engine = engine_for("dask", cluster)
     try:
         assert engine.workers() == 2
         assert "2 worker(s)" in engine.describe()
+    finally:
+        engine.close()
+    listening = _listening(CLUSTER_PIDS)
+    assert len(listening) >= 3 and all(addr.startswith("127.0.0.1:") for addr in listening), listening
+
+
+def test_a_cluster_the_engine_starts_listens_on_loopback_only_and_stops(corpus: Path) -> None:
+    import os as _os
+
+    engine = engine_for("dask")
+    try:
+        assert engine.workers() == (_os.cpu_count() or 1)
+        listening = _listening([_os.getpid()])
+        assert listening and all(addr.startswith("127.0.0.1:") for addr in listening), listening
+        report = run.validate_scope(Corpus(corpus), scope_of(Corpus(corpus), None), engine=engine).report
+        assert report.ok
     finally:
         engine.close()
 

@@ -36,17 +36,20 @@ class DaskEngine:
         self._cluster: Any = None
         try:
             if address is None:
-                self._cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                             host="127.0.0.1", dashboard_address=None, silence_logs=40)
+                self._cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                             dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                                             silence_logs=40)
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(address, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except (OSError, TimeoutError, ValueError, RuntimeError) as exc:
             self.close()
             where = address or "a local cluster on 127.0.0.1"
             raise EnvironmentProblem(f"--address {where}: no Dask scheduler could be reached ({exc})",
-                                     hint="start one with `dask scheduler --host 127.0.0.1` and `dask worker tcp://127.0.0.1:8786`, "
-                                          "then pass --address tcp://127.0.0.1:8786") from None
+                                     hint="start one with `dask scheduler --host 127.0.0.1 --dashboard-address 127.0.0.1:0` and "
+                                          "`dask worker tcp://127.0.0.1:8786 --host 127.0.0.1 --dashboard-address 127.0.0.1:0`, then pass "
+                                          "--address tcp://127.0.0.1:8786 (a script that starts a cluster itself needs `if __name__ == "
+                                          "'__main__':`)") from None
         self.address = address
 
     def workers(self) -> int:
