@@ -50,7 +50,7 @@ def token_offsets(text: str) -> tuple[list[int], list[int]]:
 
     Tokenizing the whole text once gives the same tokens as tokenizing sentence by sentence:
     no token holds white space and every sentence boundary lies in white space."""
-    spans = [m.span() for m in _TOKEN.finditer(text)]
+    spans = list(map(re.Match.span, _TOKEN.finditer(text)))
     if not spans:
         return [], []
     starts, ends = zip(*spans, strict=False)

@@ -64,7 +64,7 @@ from .configs import (
     Unaligned,
     document_row,
     layouts,
-    ner_rows,
+    ner_document,
     span_rows,
     strip_texts,
     with_label_names,
@@ -339,8 +339,8 @@ def build_chunk(job: BuildJob, doc_ids: list[str]) -> BuiltChunk:
             rows.setdefault((layer, split), []).extend(enc(with_label_names(r, named))
                                                        for r in span_rows(layer, doc_id, spans, kept_text, index))
         if job.with_text:
-            ner.setdefault(split, NerColumns()).extend(
-                ner_rows(doc_id, text, sentences, (ann or {}).get("entities", []), lay.ner_tags, built.unaligned))
+            ner.setdefault(split, NerColumns(lay.ner_tags)).add(
+                ner_document(doc_id, text, sentences, (ann or {}).get("entities", []), lay.ner_tags, built.unaligned))
     built.tables = {key: pa.Table.from_pylist(batch, schema=job.schemas_of[key[0]]) for key, batch in rows.items() if batch}
     built.tables.update({("ner", split): columns.table(job.schemas_of["ner"]) for split, columns in ner.items() if len(columns)})
     return built

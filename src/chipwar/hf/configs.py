@@ -171,10 +171,23 @@ def span_rows(layer: str, doc_id: str, spans: list[dict], text: str | None, inde
             yield {"doc_id": doc_id, **strip_texts(span), "sentence": None, "sentence_start": None, "sentence_end": None}
 
 
-def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tags_of: list[str],
-             unaligned: list[Unaligned]) -> Iterator[dict]:
-    """BIO-tagged sentences (``tags_of``: the tag names in ``ClassLabel`` order); an entity that
-    cannot be tagged is recorded in ``unaligned``."""
+@dataclass
+class DocumentTokens:
+    """A document's ``ner`` rows as flat columns: every token of its sentences, in order, with its
+    offsets and BIO tag index, and where each sentence's tokens begin (``bounds``, one past the end last)."""
+
+    doc_id: str
+    tokens: list[str]
+    starts: list[int]
+    ends: list[int]
+    tags: list[int]
+    bounds: list[int]
+
+
+def ner_document(doc_id: str, text: str, sentences: list, entities: list[dict], tags_of: list[str],
+                 unaligned: list[Unaligned]) -> DocumentTokens:
+    """A document's BIO-tagged sentences (``tags_of``: the tag names in ``ClassLabel`` order); an
+    entity that cannot be tagged is recorded in ``unaligned``."""
     tag_index = {t: i for i, t in enumerate(tags_of)}
     placed: list[tuple[int, int, dict]] = []
     for ent in sorted(entities, key=lambda e: (e["start"], -e["end"])):
@@ -182,61 +195,89 @@ def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tags
             unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], f"overlaps {placed[-1][2]['id']}; BIO cannot nest"))
             continue
         placed.append((ent["start"], ent["end"], ent))
-    by_sentence: dict[int, list[dict]] = {}
     index = SentenceIndex(sentences)
-    number = {sent.start: i for i, sent in enumerate(sentences)}
-    for start, end, ent in placed:
-        s, e = index.covering(start, end)
-        first = number[s]
-        if sentences[first].end != e:
-            unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "crosses a sentence boundary"))
-            continue
-        by_sentence.setdefault(first, []).append(ent)
+    ends_of = {sent.start: sent.end for sent in sentences}
     all_starts, all_ends = token_offsets(text)
-    for i, sent in enumerate(sentences):
-        lo, hi = bisect_left(all_starts, sent.start), bisect_left(all_starts, sent.end)
-        token_starts, token_ends = all_starts[lo:hi], all_ends[lo:hi]
-        tags = [0] * (hi - lo)
-        ents = by_sentence.get(i, ())
-        starts = dict(zip(token_starts, range(hi - lo), strict=False)) if ents else {}
-        ends = dict(zip(token_ends, range(hi - lo), strict=False)) if ents else {}
-        for ent in ents:
-            a, b = starts.get(ent["start"]), ends.get(ent["end"])
-            if a is None or b is None:
+    spans = [(bisect_left(all_starts, sent.start), bisect_left(all_starts, sent.end)) for sent in sentences]
+    if all(hi == spans[i + 1][0] for i, (_, hi) in enumerate(spans[:-1])):  # sentences cover every token: one slice
+        lo, hi = (spans[0][0], spans[-1][1]) if spans else (0, 0)
+        starts, ends = all_starts[lo:hi], all_ends[lo:hi]
+        bounds = [a - lo for a, _ in spans] + [hi - lo]
+    else:
+        starts = [x for a, b in spans for x in all_starts[a:b]]
+        ends = [x for a, b in spans for x in all_ends[a:b]]
+        bounds = [0]
+        for a, b in spans:
+            bounds.append(bounds[-1] + b - a)
+        bounds = bounds[:-1] + [bounds[-1]]
+    tags = [0] * len(starts)
+    if placed:
+        for start, end, ent in placed:
+            s, e = index.covering(start, end)
+            if ends_of[s] != e:
+                unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "crosses a sentence boundary"))
+                continue
+            a, b = bisect_left(starts, start), bisect_left(ends, end)  # tokens in order: offsets ascend
+            if a == len(starts) or starts[a] != start or b == len(ends) or ends[b] != end:
                 unaligned.append(Unaligned(doc_id, ent["id"], ent["text"], "does not start and end on token boundaries"))
                 continue
             tags[a] = tag_index["B-" + ent["label"]]
             for k in range(a + 1, b + 1):
                 tags[k] = tag_index["I-" + ent["label"]]
-        yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i,
-               "tokens": list(map(text.__getitem__, map(slice, token_starts, token_ends))),
-               "token_starts": token_starts, "token_ends": token_ends, "ner_tags": tags, NER_TAG_NAMES: [tags_of[t] for t in tags]}
+    tokens = list(map(text.__getitem__, map(slice, starts, ends)))
+    return DocumentTokens(doc_id, tokens, starts, ends, tags, bounds if sentences else [0])
+
+
+def ner_rows(doc_id: str, text: str, sentences: list, entities: list[dict], tags_of: list[str],
+             unaligned: list[Unaligned]) -> Iterator[dict]:
+    """The ``ner`` rows of a document, one dict per sentence (see :func:`ner_document`)."""
+    doc = ner_document(doc_id, text, sentences, entities, tags_of, unaligned)
+    for i, (lo, hi) in enumerate(zip(doc.bounds, doc.bounds[1:], strict=False)):
+        tags = doc.tags[lo:hi]
+        yield {"id": f"{doc_id}:s{i}", "doc_id": doc_id, "sentence_index": i, "tokens": doc.tokens[lo:hi],
+               "token_starts": doc.starts[lo:hi], "token_ends": doc.ends[lo:hi], "ner_tags": tags,
+               NER_TAG_NAMES: [tags_of[t] for t in tags]}
 
 
 class NerColumns:
-    """``ner`` rows gathered column by column: Arrow makes a list column from flat values and
-    offsets far faster than from millions of small Python lists, row by row."""
+    """``ner`` rows gathered column by column, a document at a time: Arrow makes a list column from
+    flat values and offsets far faster than from millions of small Python lists, row by row."""
 
-    LISTS = ("tokens", "token_starts", "token_ends", "ner_tags", NER_TAG_NAMES)
-
-    def __init__(self) -> None:
-        self.flat: dict[str, list] = {k: [] for k in ("id", "doc_id", "sentence_index", *self.LISTS)}
+    def __init__(self, tags_of: list[str]) -> None:
+        self.tags_of = tags_of
+        self.ids: list[str] = []
+        self.doc_ids: list[str] = []
+        self.index: list[int] = []
+        self.tokens: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.tags: list[int] = []
         self.offsets = [0]
 
-    def extend(self, rows: Iterator[dict]) -> None:
-        flat = self.flat
-        for row in rows:
-            for key in ("id", "doc_id", "sentence_index"):
-                flat[key].append(row[key])
-            for key in self.LISTS:
-                flat[key] += row[key]
-            self.offsets.append(len(flat["tokens"]))
+    def add(self, doc: DocumentTokens) -> None:
+        base = len(self.tokens)
+        n = len(doc.bounds) - 1
+        self.ids += [f"{doc.doc_id}:s{i}" for i in range(n)]
+        self.doc_ids += [doc.doc_id] * n
+        self.index += range(n)
+        self.tokens += doc.tokens
+        self.starts += doc.starts
+        self.ends += doc.ends
+        self.tags += doc.tags
+        self.offsets += [base + b for b in doc.bounds[1:]]
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def table(self, schema: pa.Schema) -> pa.Table:
+        import pyarrow.compute as pc
+
         offsets = pa.array(self.offsets, pa.int32())
-        columns = [pa.ListArray.from_arrays(offsets, pa.array(self.flat[f.name], f.type.value_type)) if f.name in self.LISTS
-                   else pa.array(self.flat[f.name], f.type) for f in schema]
+        tags = pa.array(self.tags, schema.field("ner_tags").type.value_type)
+        lists = {"tokens": pa.array(self.tokens, pa.string()), "token_starts": pa.array(self.starts, pa.int32()),
+                 "token_ends": pa.array(self.ends, pa.int32()), "ner_tags": tags,
+                 NER_TAG_NAMES: pc.take(pa.array(self.tags_of, pa.string()), tags)}
+        flat = {"id": pa.array(self.ids, pa.string()), "doc_id": pa.array(self.doc_ids, pa.string()),
+                "sentence_index": pa.array(self.index, pa.int32())}
+        columns = [pa.ListArray.from_arrays(offsets, lists[f.name]) if f.name in lists else flat[f.name] for f in schema]
         return pa.Table.from_arrays(columns, schema=schema)
