@@ -9,7 +9,7 @@ A block is written between two markers on their own lines::
 The word after ``GENERATED:`` names a renderer and the rest are its arguments:
 ``labels EntityLabel`` (a label set from ``schema/``), ``agreement SET_A SET_B [SET ...]`` (the
 ``chipwar agree`` tables), ``label-counts SET`` (labels per layer in a set), ``documents`` (one
-row per document: source, date, genre, split, length, rights). ``chipwar validate`` reports every block
+row per document: source, date, genre, split, length, rights; past 50 documents one row per group). ``chipwar validate`` reports every block
 whose content differs from what its renderer gives now.
 
 Figures are computed from the data, counted in the validation pass itself
@@ -28,7 +28,7 @@ from typing import Callable
 from .agreement import markdown_tables
 from .corpus import Corpus, refusal
 from .errors import ChipwarError
-from .generated_facts import BlockFacts, data_specs
+from .generated_facts import LISTED_DOCUMENTS, BlockFacts, data_specs
 from .ids import check_set_name
 from .layers import LAYER_LABEL_SET
 from .report import Problem, cut, printable
@@ -105,11 +105,14 @@ def render_label_counts(corpus: Corpus, schemas: Schemas, args: list[str], facts
 
 
 def render_documents(corpus: Corpus, schemas: Schemas, args: list[str], facts: BlockFacts) -> str:
-    """One row per document, from its metadata (:func:`chipwar.generated_facts.document_cells`)."""
+    """One row per document, from its metadata, or past 50 documents one per group of documents
+    (:meth:`chipwar.generated_facts.BlockFacts.document_rows`)."""
     if args:
         raise ValueError("`documents` takes no arguments")
-    rows = ["| document | publisher | published | genre (intake) | split | code points | text redistributable |",
-            "|---|---|---|---|---|---|---|", *facts.documents]
+    grouped = facts.documents > LISTED_DOCUMENTS
+    head = ("| documents | publisher | published (year) | genre (intake) | split | code points | text redistributable |" if grouped
+            else "| document | publisher | published | genre (intake) | split | code points | text redistributable |")
+    rows = [head, "|---|---|---|---|---|---|---|", *facts.document_rows()]
     return "\n".join(rows) + "\n"
 
 

@@ -101,7 +101,7 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
     """List a folder of documents or annotation files (names ending in ``suffix``)."""
     folder = Folder(path, rel)
     try:
-        entries = list(os.scandir(path)) if os.path.isdir(path) else []
+        entries = os.scandir(path) if os.path.isdir(path) else iter(())  # read lazily: one entry at a time in memory
     except OSError as exc:
         folder.refused[""] = Problem("unreadable", f"cannot list the folder ({exc.strerror})", rel, hint="check its permissions")
         return folder
