@@ -137,18 +137,18 @@ def count_labels(corpus: Corpus, schemas: Schemas, set_name: str = "gold") -> La
 
 
 def corpus_figures(corpus: Corpus, schemas: Schemas, set_name: str = "gold", agreement_sets: Sequence[str] = (),
-                   counts: LabelCounts | None = None) -> list[Figure]:
+                   counts: LabelCounts | None = None, agreement: Agreement | None = None) -> list[Figure]:
     """The figures of one set, and of the agreement of ``agreement_sets`` when two or more are named.
 
-    ``counts`` saves a pass over the set when the caller has already read every file of it
-    (:meth:`LabelCounts.add`, as ``chipwar build`` does); else the set is counted here.
+    ``counts`` and ``agreement`` save a pass over the sets when the caller has already read every
+    file of them (as ``chipwar build`` does, in its one pass); else they are counted here.
     """
     counts = count_labels(corpus, schemas, set_name) if counts is None else counts
     figures = count_figures(counts, schemas, set_name)
     if len(agreement_sets) >= 2:
         from .agreement import agree_sets
 
-        figures.append(agreement_figure(agree_sets(corpus, list(agreement_sets), schemas)))
+        figures.append(agreement_figure(agreement or agree_sets(corpus, list(agreement_sets), schemas)))
     return figures
 
 

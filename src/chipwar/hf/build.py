@@ -112,7 +112,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     figures are drawn from the corpus unless given (a rehydration carries the ones its build drew).
     ``reuse``: take unchanged chunks from the earlier build in ``out`` (:mod:`.manifest`).
     """
-    from .card import card_figures, write_card
+    from .card import card_figures, datasheet_agreement_sets, write_card
     from .citation import write_dataset_citation
     from .croissant import write_croissant
 
@@ -136,7 +136,8 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         ranges.extend(ranges_of(doc_ids, docs_per_shard))
         return [chunk for r in ranges for chunk in r]
 
-    run = plan_run(corpus, scope_of(corpus, None), keep=True, chunks=split)
+    compared = tuple(datasheet_agreement_sets(corpus))  # the card's agreement figure, counted in the same pass
+    run = plan_run(corpus, scope_of(corpus, None), keep=True, chunks=split, facts=(("agreement", *compared),) if compared else None)
     job = BuildJob(run.job, set_name, with_text, version, schemas_of=arrow, old=previous.chunk_digests() if previous else {})
     folder = FolderBuild(out, build_info(version, set_name, with_text))
     result = BuildResult(out=folder.out, with_text=with_text)
@@ -179,7 +180,8 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
                                  "largest_row_group": s.largest_row_group, "sha256": s.sha256} for s in shards}
         result.docs_per_shard, result.row_group_docs = docs_per_shard, min(ROW_GROUP_DOCS, docs_per_shard)
         _carry(corpus, staging)
-        drawn = card_figures(corpus, schemas, set_name, counts) if figures is None else figures
+        agreement = validation.facts.agreements[compared].result([], []) if compared and validation.facts else None
+        drawn = card_figures(corpus, schemas, set_name, counts, agreement) if figures is None else figures
         with facts_read_once(corpus, facts):
             write_card(staging, corpus, schemas, lay, files, result, version=version, set_name=set_name, figures=drawn)
             write_croissant(staging, corpus, files, version=version, set_name=set_name, with_text=with_text)

@@ -24,6 +24,7 @@ from .citation import bibtex_section, citation_facts
 from .statement import card_fields, data_statement, merge_card_yaml
 
 if TYPE_CHECKING:
+    from ..agreement import Agreement
     from .configs import BuildResult, Layouts
 
 #: The card's figures, beside it: ``figures/<name>.svg``.
@@ -84,9 +85,11 @@ def datasheet_agreement_sets(corpus: Corpus) -> list[str]:
     return []
 
 
-def card_figures(corpus: Corpus, schemas: Schemas, set_name: str, counts: LabelCounts) -> list[Figure]:
-    """The card's figures: the counts of the built set, the agreement of the datasheet's sets."""
-    return corpus_figures(corpus, schemas, set_name, datasheet_agreement_sets(corpus), counts)
+def card_figures(corpus: Corpus, schemas: Schemas, set_name: str, counts: LabelCounts,
+                 agreement: Agreement | None = None) -> list[Figure]:
+    """The card's figures: the counts of the built set, the agreement of the datasheet's sets (``agreement``:
+    as the build counted it)."""
+    return corpus_figures(corpus, schemas, set_name, datasheet_agreement_sets(corpus), counts, agreement)
 
 
 def figure_lines(figures: Sequence[Figure]) -> list[str]:
