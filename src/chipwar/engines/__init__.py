@@ -14,7 +14,7 @@ corpus at the same path, so the corpus must be on a file system all machines mou
 from __future__ import annotations
 
 import gc
-from typing import Callable, Iterator, Protocol, TypeVar
+from typing import Callable, Iterator, Protocol, Sequence, TypeVar
 
 from ..errors import UsageError
 
@@ -30,7 +30,7 @@ class Engine(Protocol):
 
     name: str
 
-    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]]) -> Iterator[R]: ...
+    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T]]) -> Iterator[R]: ...
 
     def describe(self) -> str: ...
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from ..errors import EnvironmentProblem, require
 from . import run_chunk
@@ -59,7 +59,7 @@ class DaskEngine:
         where = self.address or "a cluster started on 127.0.0.1"
         return f"dask, {self.workers()} worker(s) at {where}"
 
-    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]]) -> Iterator[R]:
+    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T]]) -> Iterator[R]:
         if not chunks:
             return
         from distributed import KilledWorker

@@ -14,7 +14,7 @@ import gc
 import multiprocessing
 import os
 from collections import deque
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from . import run_chunk
 
@@ -29,8 +29,28 @@ AHEAD = 2
 _JOB: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 
-def chunked(items: list[T], size: int) -> list[list[T]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+class Chunks(Sequence[list[T]]):
+    """Chunks of ``items`` by (start, end) bounds, each made only when it is taken: a corpus's
+    ids are held once, compactly, never as a second list of lists."""
+
+    def __init__(self, items: Sequence[T], bounds: list[tuple[int, int]]) -> None:
+        self.items, self.bounds = items, bounds
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __getitem__(self, i: int) -> list[T]:  # type: ignore[override]
+        a, b = self.bounds[i]
+        return list(self.items[a:b])
+
+
+def bounds(n: int, size: int, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of consecutive pieces of ``size`` over ``start .. start + n``."""
+    return [(i, min(i + size, start + n)) for i in range(start, start + n, size)]
+
+
+def chunked(items: Sequence[T], size: int) -> Chunks[T]:
+    return Chunks(items, bounds(len(items), size))
 
 
 def _start_worker() -> None:
@@ -49,7 +69,7 @@ def workers_for(n_chunks: int) -> int:
     return min(n_chunks, os.cpu_count() or 1, MAX_WORKERS)
 
 
-def ordered_map(fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]]) -> Iterator[R]:
+def ordered_map(fn: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T]]) -> Iterator[R]:
     """``fn(shared, chunk)`` for every chunk, in order; across worker processes when there is
     more than one chunk and core. ``fn`` must be a module-level function; ``shared`` reaches
     the workers by fork, never pickled. One job at a time."""
@@ -82,7 +102,7 @@ class LocalEngine:
 
     name = "local"
 
-    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: list[list[T]]) -> Iterator[R]:
+    def map(self, fn: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T]]) -> Iterator[R]:
         return ordered_map(fn, shared, chunks)
 
     def describe(self) -> str:

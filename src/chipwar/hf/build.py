@@ -44,7 +44,7 @@ from datasets import Features
 from .. import __version__
 from ..corpus import Corpus
 from ..engines import Engine
-from ..engines.local import LocalEngine, chunked
+from ..engines.local import Chunks, LocalEngine, bounds
 from ..errors import DataError, UsageError
 from ..ids import check_set_name
 from ..outputs import FolderBuild, check_out
@@ -96,9 +96,10 @@ def build_info(version: str, set_name: str, with_text: bool) -> dict[str, Any]:
             "annotation_set": set_name, "with_text": with_text}
 
 
-def ranges_of(doc_ids: list[str], docs_per_shard: int) -> list[list[list[str]]]:
-    """The documents as shard ranges, each cut into chunks of :data:`ROW_GROUP_DOCS` (a row group each)."""
-    return [chunked(r, min(ROW_GROUP_DOCS, docs_per_shard)) for r in chunked(doc_ids, docs_per_shard)]
+def ranges_of(n_docs: int, docs_per_shard: int) -> list[list[tuple[int, int]]]:
+    """The documents (by position in doc-id order) as shard ranges, each cut into chunks of
+    :data:`ROW_GROUP_DOCS` (a row group each): (start, end) bounds."""
+    return [bounds(b - a, min(ROW_GROUP_DOCS, docs_per_shard), a) for a, b in bounds(n_docs, docs_per_shard)]
 
 
 def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_text: bool = True,
@@ -130,11 +131,11 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
     arrow = {config: _with_version(f.arrow_schema, version) for config, f in features.items()}
     key = build_key(schemas, version=version, set_name=set_name, with_text=with_text, docs_per_shard=docs_per_shard)
     previous = read_manifest(out, key) if reuse else None
-    ranges: list[list[list[str]]] = []
+    ranges: list[list[tuple[int, int]]] = []
 
-    def split(doc_ids: list[str]) -> list[list[str]]:
-        ranges.extend(ranges_of(doc_ids, docs_per_shard))
-        return [chunk for r in ranges for chunk in r]
+    def split(doc_ids: Sequence[str]) -> Chunks[str]:
+        ranges.extend(ranges_of(len(doc_ids), docs_per_shard))
+        return Chunks(doc_ids, [b for r in ranges for b in r])
 
     compared = tuple(datasheet_agreement_sets(corpus))  # the card's agreement figure, counted in the same pass
     run = plan_run(corpus, scope_of(corpus, None), keep=True, chunks=split, facts=(("agreement", *compared),) if compared else None)
@@ -150,9 +151,10 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         results = engine.map(build_chunk, job, run.chunks)
         old_ranges = {r.chunks[0].first: r for r in previous.ranges if r.chunks} if previous else {}
         old_chunks = {c.first: (r, c) for r in previous.ranges for c in r.chunks} if previous else {}
-        for k, chunks in enumerate(ranges):
+        for k, chunk_bounds in enumerate(ranges):
             writer = _RangeWriter(ShardWriters(staging, arrow, k), out, old_chunks)
-            for chunk in chunks:  # each chunk's rows are written as they come: one chunk in memory at a time
+            for a, b in chunk_bounds:  # each chunk's rows are written as they come: one chunk in memory at a time
+                chunk = list(run.doc_ids[a:b])
                 built = next(results)
                 run.merge(built.part, len(chunk))
                 counts.merge(built.counts)
@@ -162,7 +164,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
                 if run.report.ok:  # else the build fails below, with every problem counted; nothing more is written
                     writer.add(chunk, built)
             if run.report.ok:
-                entry = writer.close(old_ranges.get(chunks[0][0]))
+                entry = writer.close(old_ranges.get(run.doc_ids[chunk_bounds[0][0]]))
                 result.unaligned += [u for c in entry.chunks for u in c.unaligned]
                 shards += entry.written
                 manifest.ranges.append(entry)
@@ -179,6 +181,7 @@ def build_dataset(corpus: Corpus, out: Path, *, set_name: str = "gold", with_tex
         result.shards = {s.rel: {"rows": s.rows, "row_groups": s.row_groups, "bytes": (staging / s.rel).stat().st_size,
                                  "largest_row_group": s.largest_row_group, "sha256": s.sha256} for s in shards}
         result.docs_per_shard, result.row_group_docs = docs_per_shard, min(ROW_GROUP_DOCS, docs_per_shard)
+        result.example_doc = run.doc_ids[0] if run.doc_ids else None
         _carry(corpus, staging)
         agreement = validation.facts.agreements[compared].result([], []) if compared and validation.facts else None
         drawn = card_figures(corpus, schemas, set_name, counts, agreement) if figures is None else figures

@@ -181,7 +181,7 @@ def file_lines(result: BuildResult) -> list[str]:
         "```", "",
         "```python",
         "import polars as pl",
-        'pl.scan_parquet("data/claims/train-*.parquet").filter(pl.col("doc_id") == "DOC_ID").collect()',
+        f'pl.scan_parquet("data/claims/*.parquet").filter(pl.col("doc_id") == "{result.example_doc}").collect()',
         "```", "",
         "`chipwar-shards.json` records what each shard was made from; the next `chipwar build` into the same folder reuses "
         "the shards whose documents did not change (the bytes are those of a full build).", "",

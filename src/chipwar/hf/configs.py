@@ -54,6 +54,7 @@ class BuildResult:
     reused: int = 0  # of them, taken unchanged from the earlier build in --out
     docs_per_shard: int = 0
     row_group_docs: int = 0
+    example_doc: str | None = None  # the first document, for the card's query examples
 
 
 @dataclass(frozen=True)

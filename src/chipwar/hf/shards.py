@@ -24,8 +24,9 @@ import pyarrow.parquet as pq
 
 #: Documents per row group, and per chunk of work (one chunk is one row group in each shard).
 ROW_GROUP_DOCS = 500
-#: Documents per shard range: about 100 MB of Parquet per ``documents`` shard at the synthetic
-#: corpus's 5,000 code points a document, a fifth of ``datasets``' 500 MB ``max_shard_size``.
+#: Documents per shard range: on the synthetic corpus (about 4,000 code points a document) the
+#: largest shard, ``ner``'s train split, is about 50 MB, a tenth of ``datasets``' 500 MB
+#: ``max_shard_size`` (measured for BENCHMARKS.md).
 DOCS_PER_SHARD = 20_000
 #: The sort of every config's rows, declared in each file (columns that exist in it).
 SORT_KEYS = ("doc_id", "start", "end", "sentence_index")

@@ -7,12 +7,14 @@ folder is noted while listing it.
 
 from __future__ import annotations
 
+import heapq
 import os
-import sys
+from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..corpus import Corpus, kind_of, refusal
 from ..ids import DOC_ID, MAX_LENGTH, SET_NAME
@@ -21,38 +23,102 @@ from ..writer import TEMP_PREFIX
 from .scope import Scope, valid
 
 
-class Names(tuple):
-    """Names, sorted, with ``in`` by bisection: 8 bytes a name where a set takes some 50."""
+class Names(Sequence[str]):
+    """Names, sorted, held as one UTF-8 blob and its offsets (some 14 bytes a name, where a set of
+    strings takes over 150): ``in`` by bisection, items and slices decoded when taken. A corpus of
+    200,000 documents is listed in every worker, so the listing must not grow with it by much."""
 
-    __slots__ = ()
+    def __init__(self, names: Iterable[str], *, ordered: bool = False) -> None:
+        blob, offsets = bytearray(), array("I", [0])  # a listing of names under 4 GiB
+        for name in names if ordered else sorted(names):
+            blob += name.encode("utf-8", "surrogateescape")  # a file name the file system gave undecoded
+            offsets.append(len(blob))
+        self._blob, self._offsets = bytes(blob), offsets
 
-    def __new__(cls, names: Iterable[str]) -> Names:
-        return super().__new__(cls, sorted(names))
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _at(self, i: int) -> str:
+        return self._blob[self._offsets[i]:self._offsets[i + 1]].decode("utf-8", "surrogateescape")
+
+    def __getitem__(self, i: int | slice) -> Any:  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._at(k) for k in range(*i.indices(len(self)))]
+        return self._at(i if i >= 0 else len(self) + i)
 
     def __contains__(self, name: object) -> bool:
-        i = bisect_left(self, name)  # type: ignore[call-overload]
-        return i < len(self) and self[i] == name
+        i = bisect_left(self, name)  # type: ignore[arg-type]
+        return i < len(self) and self._at(i) == name
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._at(k) for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Names) and self._offsets == other._offsets and self._blob == other._blob
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def same_as(self, others: Iterable[Names]) -> Names:
+        """This, or an equal one of ``others`` to hold instead (a clean corpus lists the same ids
+        for every suffix and every set: they are then held once)."""
+        return next((other for other in others if other == self), self)
+
+
+class _Runs:
+    """Names gathered unsorted, kept as sorted :class:`Names` runs of :data:`RUN` names each (an
+    external sort): listing a folder of 200,000 files never holds more than a run as strings."""
+
+    RUN = 8192
+
+    def __init__(self) -> None:
+        self.runs: list[Names] = []
+        self.pending: list[str] = []
+
+    def add(self, name: str) -> None:
+        self.pending.append(name)
+        if len(self.pending) >= self.RUN:
+            self.runs.append(Names(self.pending))
+            self.pending = []
+
+    def merged(self) -> Iterator[str]:
+        """Every name, sorted, each once."""
+        return (name for name, _ in groupby(heapq.merge(*self.runs, sorted(self.pending))))
 
 
 class Files:
     """The readable files of a folder, as a mapping name -> whether it is a symlink inside the
     repository, held small: a corpus of 200,000 documents lists 600,000 files, and every worker
-    holds the listing. A plain file is its stem (interned: one string per document across the
-    corpus and every set) in the set of its suffix; the rare symlinks are kept by name."""
+    holds the listing. Plain files are their stems, by suffix, as :class:`Names` once listing is
+    done; the rare symlinks are kept by name."""
 
     def __init__(self) -> None:
-        self._plain: dict[str, set[str]] = {}  # suffix (".json") -> stems
+        self._plain: dict[str, Names] = {}  # suffix (".json") -> stems, once listing is done
+        self._runs: dict[str, _Runs] = {}  # while listing
         self._links: dict[str, bool] = {}
 
     def add(self, name: str, stem: str, link: bool) -> None:
         if link:
             self._links[name] = True
         else:
-            self._plain.setdefault(name[len(stem):], set()).add(sys.intern(stem))
+            self._runs.setdefault(name[len(stem):], _Runs()).add(stem)
 
     def freeze(self) -> None:
-        """Listing done: the sets become sorted :class:`Names`, far smaller."""
-        self._plain = {suffix: Names(stems) for suffix, stems in self._plain.items()}  # type: ignore[misc]
+        """Listing done: each suffix's stems become one sorted :class:`Names`."""
+        for suffix, runs in self._runs.items():
+            self._plain[suffix] = Names(runs.merged(), ordered=True).same_as(self._plain.values())
+        self._runs = {}
+
+    def listed(self) -> list[Names]:
+        """The stems of each suffix."""
+        return list(self._plain.values())
+
+    def links(self) -> list[str]:
+        """The names of the symlinks (inside the repository) among the files."""
+        return list(self._links)
+
+    def stems(self) -> Iterator[str]:
+        """Every plain file's stem, sorted, each once."""
+        return (stem for stem, _ in groupby(heapq.merge(*self._plain.values())))
 
     def get(self, name: str, default: bool | None = None) -> bool | None:
         stem, dot, suffix = name.rpartition(".")
@@ -86,7 +152,7 @@ class Folder:
     files: Files = field(default_factory=Files)
     refused: dict[str, Problem] = field(default_factory=dict)
     staging: list[str] = field(default_factory=list)  # what an interrupted write left (see chipwar.writer)
-    stems: set[str] | Names = field(default_factory=set)  # document ids with a file here, read or refused
+    stems: Names = field(default_factory=lambda: Names(()))  # document ids with a file here, read or refused
 
     def file(self, name: str) -> tuple[str, str]:
         return os.path.join(self.path, name), f"{self.rel}/{name}"
@@ -114,8 +180,7 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
             continue
         if not name.endswith(suffix):
             continue
-        stem = sys.intern(name.rpartition(".")[0])
-        folder.stems.add(stem)
+        stem = name.rpartition(".")[0]
         if len(stem) <= MAX_LENGTH and is_id(stem) and entry.is_file(follow_symlinks=False):
             folder.files.add(name, stem, False)  # the usual entry: a plain file with a good name
         elif len(stem) > MAX_LENGTH or not is_id(stem):
@@ -135,7 +200,8 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
                 kind = "not a file"
             folder.refused[name] = refused(f"{rel}/{name}", stem, f"{kind}, not a file")
     folder.files.freeze()
-    folder.stems = Names(folder.stems)
+    others = sorted({name.rpartition(".")[0] for name in (*folder.refused, *folder.files.links())})  # the rare ones
+    folder.stems = Names((s for s, _ in groupby(heapq.merge(folder.files.stems(), others))), ordered=True).same_as(folder.files.listed())
     return folder
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..corpus import Corpus
 from ..engines import Engine
@@ -19,7 +21,7 @@ from .annotations import check_annotation
 from .canonical import Records, collect_records, record_conflicts
 from .chunk import BROKEN, Job, Part, load
 from .documents import check_document
-from .listing import Folder, folder_refusal, list_folder, list_sets, refused
+from .listing import Folder, Names, folder_refusal, list_folder, list_sets, refused
 from .scope import Scope, scope_of, valid
 
 Progress = Callable[[int, int], None]
@@ -69,8 +71,8 @@ class Run:
     in chunk order and :meth:`finish` makes the corpus-wide checks."""
 
     job: Job
-    doc_ids: list[str]
-    chunks: list[list[str]]
+    doc_ids: Sequence[str]
+    chunks: Sequence[list[str]]
     scope: Scope
     listed: tuple[Folder, ...]
     report: Report = field(default_factory=Report)
@@ -108,7 +110,7 @@ class Run:
 
 def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: bool = False,
              facts: tuple[tuple[str, ...], ...] | None = None,
-             chunks: Callable[[list[str]], list[list[str]]] | None = None) -> Run:
+             chunks: Callable[[Sequence[str]], Sequence[list[str]]] | None = None) -> Run:
     """List the folders and chunk the documents of ``scope`` (``chunks``: how, default :data:`CHUNK_DOCS`
     at a time); ``keep`` and ``facts``: see :class:`Job`."""
     schemas = load_schemas(corpus.schema_dir)
@@ -132,14 +134,14 @@ def plan_run(corpus: Corpus, scope: Scope, *, fast: bool = True, keep: bool = Fa
     return Run(job, doc_ids, split(doc_ids), scope, (docs, *sets), report)
 
 
-def _doc_ids(scope: Scope, docs: Folder, sets: list[Folder]) -> list[str]:
-    """The documents a run goes through: its own, or those of corpus/ and of the sets in scope."""
+def _doc_ids(scope: Scope, docs: Folder, sets: list[Folder]) -> Sequence[str]:
+    """The documents a run goes through: its own, or those of corpus/ and of the sets in scope (sorted, held compactly)."""
     if scope.docs is not None:
         return list(scope.docs)
-    ids = set(docs.stems) if scope.corpus_docs else set()
-    for folder in sets:
-        ids.update(folder.stems)
-    return sorted(i for i in ids if valid(i, DOC_ID))
+    listed = [docs.stems] if scope.corpus_docs else []
+    listed += [folder.stems for folder in sets]
+    merged = (doc_id for doc_id, _ in groupby(heapq.merge(*listed)))
+    return Names((i for i in merged if valid(i, DOC_ID)), ordered=True).same_as(listed)
 
 
 def _leftover_problems(corpus: Corpus, listed: tuple[Folder, ...]) -> list[Problem]:
