@@ -104,9 +104,11 @@ class Files:
 
     def freeze(self) -> None:
         """Listing done: each suffix's stems become one sorted :class:`Names`."""
-        for suffix, runs in self._runs.items():
-            self._plain[suffix] = Names(runs.merged(), ordered=True).same_as(self._plain.values())
-        self._runs = {}
+        while self._runs:  # one suffix at a time, its runs let go as soon as they are merged
+            suffix, runs = self._runs.popitem()
+            merged = Names(runs.merged(), ordered=True)
+            del runs
+            self._plain[suffix] = merged.same_as(self._plain.values())
 
     def listed(self) -> list[Names]:
         """The stems of each suffix."""
@@ -201,7 +203,11 @@ def list_folder(root: str, path: str, rel: str, suffix: tuple[str, ...]) -> Fold
             folder.refused[name] = refused(f"{rel}/{name}", stem, f"{kind}, not a file")
     folder.files.freeze()
     others = sorted({name.rpartition(".")[0] for name in (*folder.refused, *folder.files.links())})  # the rare ones
-    folder.stems = Names((s for s, _ in groupby(heapq.merge(folder.files.stems(), others))), ordered=True).same_as(folder.files.listed())
+    listed = folder.files.listed()
+    if not others and len({id(names) for names in listed}) == 1:  # the usual folder: every suffix has the same stems
+        folder.stems = listed[0]
+    else:
+        folder.stems = Names((s for s, _ in groupby(heapq.merge(folder.files.stems(), others))), ordered=True).same_as(listed)
     return folder
 
 

@@ -140,6 +140,8 @@ def _doc_ids(scope: Scope, docs: Folder, sets: list[Folder]) -> Sequence[str]:
         return list(scope.docs)
     listed = [docs.stems] if scope.corpus_docs else []
     listed += [folder.stems for folder in sets]
+    if listed and all(names == listed[0] for names in listed[1:]) and all(valid(i, DOC_ID) for i in listed[0]):
+        return listed[0]  # the usual corpus: every folder lists the same documents
     merged = (doc_id for doc_id, _ in groupby(heapq.merge(*listed)))
     return Names((i for i in merged if valid(i, DOC_ID)), ordered=True).same_as(listed)
 
