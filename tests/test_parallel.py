@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chipwar.engines import local as parallel
 from chipwar.corpus import Corpus
+from chipwar.engines import local as parallel
 from chipwar.hf import build as hf
 from chipwar.hf import shards
 from chipwar.synthetic import write_synthetic_corpus

@@ -312,8 +312,8 @@ def test_canonical_names_differ_warning(gold_copy: Path) -> None:
 
 def test_canonical_records_are_compared_across_worker_chunks(gold_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The two documents in two chunks (and two workers): the conflict is still found, the same as in one."""
-    from chipwar.engines import local as parallel
     from chipwar.corpus import Corpus
+    from chipwar.engines import local as parallel
     from chipwar.validation import run
 
     path, data, record = _entity_record(gold_copy, "gold", OTHER, _shared_id(gold_copy))
