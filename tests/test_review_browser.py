@@ -11,6 +11,7 @@ phone widths are kept under pytest's temporary folder (``screens/``) and copied 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,14 +121,16 @@ def test_chain_links_light_up_their_cue_spans(page: Page, site: Path) -> None:
     lit = "() => [...document.querySelectorAll('.s.cue-on')].map(e => e.textContent).join('')"
     assert page.evaluate(lit) == "Huawei said"  # the claim's cues light up with its card
     page.locator('#card-c1 a.cue[data-cue="c1-cue0"]').click()
-    assert page.evaluate(lit) == "Huawei said" and page.locator(".s.flash").count() >= 1
+    page.wait_for_function("() => document.querySelectorAll('.s.flash').length >= 1", timeout=5000)  # the link's hashchange is handled after the click
+    assert page.evaluate(lit) == "Huawei said"
     open_page(page, site, f"doc/{REAL_DOC}.html#c2")
     cues = page.evaluate("() => [...document.querySelectorAll('#card-c2 a.cue')].map(a => a.dataset.cue)")
     assert len(cues) == 2
     for cue, words in zip(cues, ("cites anonymous sources", "according to Reuters"), strict=True):
         page.locator(f'#card-c2 a.cue[data-cue="{cue}"]').click()
-        flashed = page.evaluate("() => [...document.querySelectorAll('.s.flash')].map(e => e.textContent).join('')")
-        assert flashed == words
+        flashed = "() => [...document.querySelectorAll('.s.flash')].map(e => e.textContent).join('')"
+        page.wait_for_function(f"() => ({flashed})() === {json.dumps(words)}", timeout=5000)  # fails after the timeout with the last value
+        assert page.evaluate(flashed) == words
 
 
 def test_compare_marks_the_planted_disagreement(page: Page, site: Path) -> None:
