@@ -121,7 +121,8 @@ def test_chain_links_light_up_their_cue_spans(page: Page, site: Path) -> None:
     lit = "() => [...document.querySelectorAll('.s.cue-on')].map(e => e.textContent).join('')"
     assert page.evaluate(lit) == "Huawei said"  # the claim's cues light up with its card
     page.locator('#card-c1 a.cue[data-cue="c1-cue0"]').click()
-    page.wait_for_function("() => document.querySelectorAll('.s.flash').length >= 1", timeout=5000)  # the link's hashchange is handled after the click
+    # the link's hashchange is handled after the click: wait for it
+    page.wait_for_function("() => document.querySelectorAll('.s.flash').length >= 1", timeout=5000)
     assert page.evaluate(lit) == "Huawei said"
     open_page(page, site, f"doc/{REAL_DOC}.html#c2")
     cues = page.evaluate("() => [...document.querySelectorAll('#card-c2 a.cue')].map(a => a.dataset.cue)")
