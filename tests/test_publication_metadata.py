@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import Features
 
+from chipwar import grouped
 from chipwar.corpus import Corpus, find_corpus
 from chipwar.hf import citation, croissant, statement
 from chipwar.hf.croissant import CROISSANT_FILE, SPLIT_FIELD, _items
@@ -372,9 +373,9 @@ def test_a_build_cites_its_version_and_release_date(repo_build: Path) -> None:
 def test_a_large_corpus_gets_grouped_rows_not_a_row_per_document(tmp_path: Path) -> None:
     """Past LISTED_DOCUMENTS the statement groups documents with the same values, so the card does not grow with the corpus."""
     root = tmp_path / "c"
-    write_synthetic_corpus(root, statement.LISTED_DOCUMENTS + 10, 200, schema_dir=REPO / "schema")
+    write_synthetic_corpus(root, grouped.LISTED_DOCUMENTS + 10, 200, schema_dir=REPO / "schema")
     text = statement.data_statement(find_corpus(root))
-    n = statement.LISTED_DOCUMENTS + 10
+    n = grouped.LISTED_DOCUMENTS + 10
     assert f"| {n} documents, e.g. `" in text and "| documents | language tag | note |" in text
     assert not any(line.startswith("| `syn-") for line in text.splitlines())  # no row per document
     assert len(text) < 20_000

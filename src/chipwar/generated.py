@@ -28,7 +28,7 @@ from typing import Callable
 from .agreement import markdown_tables
 from .corpus import Corpus, refusal
 from .errors import ChipwarError
-from .generated_facts import LISTED_DOCUMENTS, BlockFacts, data_specs
+from .generated_facts import BlockFacts, data_specs
 from .ids import check_set_name
 from .layers import LAYER_LABEL_SET
 from .report import Problem, cut, printable
@@ -109,7 +109,7 @@ def render_documents(corpus: Corpus, schemas: Schemas, args: list[str], facts: B
     (:meth:`chipwar.generated_facts.BlockFacts.document_rows`)."""
     if args:
         raise ValueError("`documents` takes no arguments")
-    grouped = facts.documents > LISTED_DOCUMENTS
+    grouped = facts.documents.many
     head = ("| documents | publisher | published (year) | genre (intake) | split | code points | text redistributable |" if grouped
             else "| document | publisher | published | genre (intake) | split | code points | text redistributable |")
     rows = [head, "|---|---|---|---|---|---|---|", *facts.document_rows()]

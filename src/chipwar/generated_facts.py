@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .agreement.run import SetsTally
+from .grouped import Grouped
 from .layers import LAYERS
 
 #: Block kinds whose content is counted from the data (the others read only ``schema/``).
@@ -31,12 +32,6 @@ def data_specs(specs: list[list[str]]) -> tuple[tuple[str, ...], ...]:
                 (kind == "agreement" and len(args) >= 2 and len(set(args)) == len(args)):
             out[(kind, *args)] = None
     return tuple(out)
-
-
-#: Up to this many documents the ``documents`` block has a row per document; past it, a row per group of
-#: documents sharing publisher, year, genre, split and rights (the block, and the card that carries the
-#: datasheet, would otherwise grow with the corpus).
-LISTED_DOCUMENTS = 50
 
 
 def _row(cells: list[Any]) -> str:
@@ -64,9 +59,8 @@ class BlockFacts:
     """The counts some blocks need, over the documents added so far (picklable and mergeable)."""
 
     specs: tuple[tuple[str, ...], ...]
-    documents: int = 0
-    listed: list[str] = field(default_factory=list)  # a row per document, while there are at most LISTED_DOCUMENTS
-    groups: dict[tuple, list] = field(default_factory=dict)  # group -> [documents, first id, code points]
+    documents: Grouped[str] = field(default_factory=Grouped)  # the ``documents`` block: rows, or groups by publisher,
+    # year, genre, split and rights with their code points
     labels: dict[str, dict[str, Counter]] = field(default_factory=dict)  # set -> layer -> label -> count
     agreements: dict[tuple[str, ...], SetsTally] = field(default_factory=dict)
 
@@ -81,9 +75,8 @@ class BlockFacts:
         """One document that passed every check: its parsed files (:class:`chipwar.validation.chunk.Kept`),
         and the set folders that have a file of it."""
         if ("documents",) in self.specs:
-            self.documents += 1
-            self.listed = self.listed + [document_cells(doc_id, kept.meta)] if self.documents <= LISTED_DOCUMENTS else []
-            self._group(_group_of(kept.meta), 1, doc_id, kept.meta["intake"]["length_codepoints"])
+            self.documents.add(document_cells(doc_id, kept.meta), _group_of(kept.meta), doc_id,
+                               kept.meta["intake"]["length_codepoints"])
         for set_name, counts in self.labels.items():
             data = kept.sets.get(f"annotations/{set_name}")
             if isinstance(data, dict):
@@ -96,26 +89,17 @@ class BlockFacts:
             elif have:
                 tally.missing[doc_id] = have
 
-    def _group(self, key: tuple, n: int, first: str, points: int) -> None:
-        group = self.groups.setdefault(key, [0, first, 0])
-        group[0] += n
-        group[1] = min(group[1], first)
-        group[2] += points
-
     def document_rows(self) -> list[str]:
-        """The ``documents`` block's rows: one per document, or past :data:`LISTED_DOCUMENTS` one per group,
-        most documents first, each with its count, an example id and its code points."""
-        if self.documents <= LISTED_DOCUMENTS:
-            return self.listed
-        ordered = sorted(self.groups.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
-        return [_row([f"{n:,} documents, e.g. `{first}`", *key[:4], f"{points:,}", key[4]]) for key, (n, first, points) in ordered]
+        """The ``documents`` block's rows: one per document, or past 50 documents one per group, most
+        documents first, each with its count, an example id and its code points (:mod:`chipwar.grouped`)."""
+        if not self.documents.many:
+            return self.documents.listed
+        return [_row([f"{g.documents:,} documents, e.g. `{g.first}`", *key[:4], f"{g.total:,}", key[4]])
+                for key, g in self.documents.ordered()]
 
     def merge(self, other: BlockFacts) -> None:
         """Add the documents ``other`` counted (all after these in doc-id order)."""
-        self.documents += other.documents
-        self.listed = self.listed + other.listed if self.documents <= LISTED_DOCUMENTS else []
-        for key, (n, first, points) in other.groups.items():
-            self._group(key, n, first, points)
+        self.documents.merge(other.documents)
         for set_name, counts in self.labels.items():
             for layer, counter in counts.items():
                 counter.update(other.labels[set_name][layer])

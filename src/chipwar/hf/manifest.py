@@ -21,7 +21,7 @@ import orjson
 from .. import __version__
 from ..schema import Schemas
 from .configs import Unaligned
-from .shards import Shard, file_sha256
+from .shards import DOCS_PER_SHARD, Shard, file_sha256
 
 MANIFEST = "chipwar-shards.json"
 
@@ -87,6 +87,15 @@ class Manifest:
     def chunk_digests(self) -> dict[str, str]:
         """First document of each chunk -> its digest (what a worker compares its chunk with)."""
         return {c.first: c.digest for r in self.ranges for c in r.chunks}
+
+
+def shard_size(folder: Path) -> int:
+    """The documents per shard of the earlier build in ``folder`` (the default when it has no
+    readable manifest): a rehydration shards its texts as the annotations-only build did."""
+    try:
+        return int(orjson.loads((folder / MANIFEST).read_bytes())["key"]["docs_per_shard"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DOCS_PER_SHARD
 
 
 def read_manifest(folder: Path, key: dict[str, Any]) -> Manifest | None:

@@ -36,7 +36,8 @@ from .build import CARRIED, MADE_BY, build_dataset
 from .card import FIGURES_DIR, card_version
 from .citation import CITATION_FILE
 from .configs import SPAN_CONFIGS, BuildResult, from_document_row, layouts, restore_texts
-from .shards import ROW_GROUP_DOCS, shard_size
+from .manifest import shard_size
+from .shards import ROW_GROUP_DOCS
 
 #: A copy larger than this many bytes per code point of the longest text cannot be one of the
 #: texts (UTF-8 takes at most 4, CRLF and decomposed forms a few more): it is skipped unread.

@@ -47,17 +47,6 @@ def _writer_options(schema: pa.Schema) -> dict:
             "sorting_columns": pq.SortingColumn.from_ordering(schema, keys)}
 
 
-def shard_size(folder: Path) -> int:
-    """The documents per shard of an earlier build, as its files show them (the default when it has
-    at most one shard per split): a rehydration shards its texts as the annotations-only build did."""
-    import orjson
-
-    try:
-        return int(orjson.loads((folder / "chipwar-shards.json").read_bytes())["key"]["docs_per_shard"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return DOCS_PER_SHARD
-
-
 def sort_rows(rows: list[dict]) -> list[dict]:
     """A document's span rows in the declared order, by start then end (a stable sort: ties keep annotation order)."""
     return sorted(rows, key=lambda r: (r["start"], r["end"]))

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from ..corpus import Corpus
+from ..grouped import Grouped
 
 #: Allowed values of the Hub's dataset-card metadata (huggingface_hub ``DatasetCardData``, the Hub's
 #: ``datasetcard.md`` template): the values below are chosen from these.
@@ -72,9 +73,6 @@ def _notes(meta: dict) -> dict[str, str]:
     return notes if isinstance(notes, dict) else {}
 
 
-#: Up to this many documents the statement has a row per document; above, documents with the same values share a row
-#: (a card of 20,000 rows would be megabytes, and the Hub and `load_dataset` read it whole).
-LISTED_DOCUMENTS = 50
 #: Rows of a grouped table shown at the most; the rest are counted.
 LISTED_GROUPS = 50
 
@@ -106,7 +104,7 @@ def _host(url: str | None) -> str:
 
 
 #: The Data Statement's tables of documents: per table, its columns for a row per document, and (past
-#: LISTED_DOCUMENTS) the columns documents are grouped by, where a value every document has its own (an
+#: chipwar.grouped.LISTED_DOCUMENTS) the columns documents are grouped by, where a value every document has its own (an
 #: address, a day) gives way to a shared one (the host, the year) so the groups stay few.
 TABLES: dict[str, tuple[Callable[[DocumentFacts], tuple[str, ...]], Callable[[DocumentFacts], tuple[str, ...]]]] = {
     "language": (lambda d: (f"`{_cell(d.language)}`", _cell(d.language_note)),) * 2,  # type: ignore[dict-item]
@@ -124,11 +122,9 @@ class CorpusFacts:
     """What the card, the Data Statement, Croissant and the citation say of the documents and the
     annotators, counted document by document and mergeable (a build counts them in its one pass
     over the sources, chunk by chunk). Its size does not grow with the corpus: every document is
-    kept only while there are at most :data:`LISTED_DOCUMENTS`; past that, only groups and counts."""
+    kept only while there are few (:mod:`chipwar.grouped`); past that, only groups and counts."""
 
-    documents: int = 0
-    listed: list[DocumentFacts] = field(default_factory=list)
-    groups: dict[str, dict[tuple[str, ...], list]] = field(default_factory=lambda: {name: {} for name in TABLES})  # -> [count, first id]
+    tables: dict[str, Grouped[DocumentFacts]] = field(default_factory=lambda: {name: Grouped() for name in TABLES})
     languages: Counter = field(default_factory=Counter)  # (tag, note) -> documents
     publishers: set[str] = field(default_factory=set)
     genres: Counter = field(default_factory=Counter)
@@ -136,15 +132,19 @@ class CorpusFacts:
     intake_dates: list[str] = field(default_factory=list)  # the first and the last
     annotators: dict[str, Counter] = field(default_factory=dict)  # set -> annotator block (as a tuple) -> files
 
+    @property
+    def documents(self) -> int:
+        return self.tables["language"].documents
+
+    @property
+    def listed(self) -> list[DocumentFacts]:
+        """Every document's facts while there are few, else none."""
+        return self.tables["language"].listed
+
     def add_document(self, doc_id: str, meta: dict) -> None:
         d = document_facts_of(doc_id, meta)
-        self.documents += 1
-        if self.documents <= LISTED_DOCUMENTS:
-            self.listed.append(d)
-        else:
-            self.listed.clear()
         for name, (_, grouped) in TABLES.items():
-            self._group(name, grouped(d), 1, doc_id)
+            self.tables[name].add(d, grouped(d), doc_id)
         self.languages[(d.language, d.language_note)] += 1
         if d.publisher:
             self.publishers.add(d.publisher)
@@ -160,22 +160,14 @@ class CorpusFacts:
         key = (ann.get("name"), ann.get("kind"), model.get("name"), model.get("version"), ann.get("description"))
         self.annotators.setdefault(set_name, Counter())[key] += 1
 
-    def _group(self, name: str, key: tuple[str, ...], count: int, first: str) -> None:
-        group = self.groups[name].setdefault(key, [0, first])
-        group[0] += count
-        group[1] = min(group[1], first)
-
     def _dates(self, dates: list[str]) -> None:
         both = sorted(self.intake_dates + dates)
         self.intake_dates = [both[0], both[-1]]
 
     def merge(self, other: CorpusFacts) -> None:
         """Add what ``other`` counted (its documents all after these in doc-id order)."""
-        self.documents += other.documents
-        self.listed = self.listed + other.listed if self.documents <= LISTED_DOCUMENTS else []
-        for name, groups in other.groups.items():
-            for key, (count, first) in groups.items():
-                self._group(name, key, count, first)
+        for name, table in self.tables.items():
+            table.merge(other.tables[name])
         self.languages.update(other.languages)
         self.publishers |= other.publishers
         self.genres.update(other.genres)
@@ -190,16 +182,17 @@ class CorpusFacts:
         return [AnnotatorFacts(set_name, *key, files=n) for set_name in set_names for key, n in self.annotators.get(set_name, {}).items()]
 
     def table(self, name: str) -> list[str]:
-        """A row per document (its id first), or, past :data:`LISTED_DOCUMENTS`, a row per distinct set of values
+        """A row per document (its id first), or, past 50 documents, a row per distinct set of values
         with how many documents have it and an example id, most frequent first."""
         per_document, _ = TABLES[name]
-        if self.documents <= LISTED_DOCUMENTS:
-            return [f"| `{d.doc_id}` | " + " | ".join(per_document(d)) + " |" for d in self.listed]
-        ordered = sorted(self.groups[name].items(), key=lambda kv: (-kv[1][0], kv[1][1]))
-        rows = [f"| {count:,} documents, e.g. `{first}` | " + " | ".join(values) + " |" for values, (count, first) in ordered[:LISTED_GROUPS]]
+        table = self.tables[name]
+        if not table.many:
+            return [f"| `{d.doc_id}` | " + " | ".join(per_document(d)) + " |" for d in table.listed]
+        ordered = table.ordered()
+        rows = [f"| {g.documents:,} documents, e.g. `{g.first}` | " + " | ".join(values) + " |" for values, g in ordered[:LISTED_GROUPS]]
         if len(ordered) > LISTED_GROUPS:
             rest = ordered[LISTED_GROUPS:]
-            rows.append(f"| {sum(c for _, (c, _) in rest):,} documents in {len(rest):,} more groups | "
+            rows.append(f"| {sum(g.documents for _, g in rest):,} documents in {len(rest):,} more groups | "
                         + " | ".join("…" for _ in ordered[0][0]) + " |")
         return rows
 
@@ -280,7 +273,7 @@ def data_statement(corpus: Corpus, set_name: str = "gold") -> str:
     """The Data Statement section as markdown (headings of Bender & Friedman 2018, short form and long form)."""
     facts = corpus_facts(corpus)
     built = annotators = facts.annotators_of([set_name])
-    grouped = facts.documents > LISTED_DOCUMENTS
+    grouped = facts.tables["language"].many
     first = "documents" if grouped else "document"  # the first column: an id, or how many share a row
     lines = [
         "## Data Statement", "",
