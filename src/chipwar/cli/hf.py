@@ -74,9 +74,12 @@ def build(out: Path, set_name: str, no_text: bool, docs_per_shard: int | None, f
         result = build_dataset(corpus, out, set_name=set_name, with_text=not no_text, version=dataset_version(corpus),
                                progress=progress("building"), engine=engine, reuse=not full,
                                **({} if docs_per_shard is None else {"docs_per_shard": docs_per_shard}))
+        ran_on = engine.describe()
     config = "entities" if "entities" in result.rows else next(iter(result.rows))
     data, lines = _summary(result, f"Next: load it with\n  python -c \"from datasets import load_dataset; "
                                    f"print(load_dataset('{result.out}', '{config}'))\"\n  (configs: {', '.join(result.rows)})")
+    data["engine"] = ran_on
+    lines.insert(-1, f"  ran on {ran_on}")
     finish(None, data, lines)
 
 

@@ -106,7 +106,7 @@ class LocalEngine:
         return ordered_map(fn, shared, chunks)
 
     def describe(self) -> str:
-        return f"local, {max(workers_for(10**9), 1)} process(es)"
+        return f"local, up to {min(os.cpu_count() or 1, MAX_WORKERS)} worker process(es) on this machine (one per chunk of documents)"
 
     def close(self) -> None:
         """Nothing to release: the pool lives only while a map runs."""
